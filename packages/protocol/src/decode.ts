@@ -1,0 +1,90 @@
+import { CLIENT_FRAME_SCHEMAS, type ClientFrame } from './client-frames.js';
+import type { ErrorCode } from './error-codes.js';
+import { MAX_REQUEST_ID_LENGTH } from './limits.js';
+
+/** Why a frame could not be decoded, ready to be sent back as an `error` frame. */
+export interface DecodeError {
+  code: ErrorCode;
+  message: string;
+  requestId?: string;
+  field?: string;
+}
+
+export type DecodeResult = { ok: true; frame: ClientFrame } | { ok: false; error: DecodeError };
+
+/**
+ * Decode one text frame from a client. Returns the typed frame, or a coded error for any input at
+ * all: it never throws.
+ */
+export function decodeClientFrame(text: string): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // JSON.parse throws SyntaxError on bad JSON and RangeError on nesting deep enough to
+    // exhaust the stack; both mean the same to the client.
+    return failure('invalid_frame', 'frame is not valid JSON');
+  }
+
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return failure('invalid_frame', 'frame must be a JSON object');
+  }
+
+  const record = value as Record<string, unknown>;
+  const requestId = readRequestId(record);
+  const type = Object.hasOwn(record, 'type') ? record['type'] : undefined;
+  if (typeof type !== 'string') {
+    return failure('invalid_frame', 'frame must have a string "type"', requestId);
+  }
+
+  const schema = CLIENT_FRAME_SCHEMAS.get(type);
+  if (schema === undefined) {
+    return failure('unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, 64))}`, requestId);
+  }
+
+  const parsed = schema.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue === undefined ? [] : issue.path.map(String);
+    const keys = issue !== undefined && issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const field = [...path, ...keys.slice(0, 1)].join('.');
+    const detail = issue === undefined ? 'is invalid' : describeIssue(issue.code, issue.message, keys);
+    const error: DecodeError = {
+      code: 'invalid_field',
+      message: `${type}: ${field === '' ? 'frame' : `field "${field}"`} ${detail}`,
+      field,
+    };
+    if (requestId !== undefined) {
+      error.requestId = requestId;
+    }
+    return { ok: false, error };
+  }
+
+  return { ok: true, frame: parsed.data };
+}
+
+function describeIssue(code: string, message: string, keys: readonly string[]): string {
+  if (code === 'unrecognized_keys') {
+    return 'is not part of this frame';
+  }
+  if (keys.length > 0) {
+    return message;
+  }
+  return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+function readRequestId(record: Record<string, unknown>): string | undefined {
+  const candidate = Object.hasOwn(record, 'requestId') ? record['requestId'] : undefined;
+  if (typeof candidate === 'string' && candidate.length > 0 && candidate.length <= MAX_REQUEST_ID_LENGTH) {
+    return candidate;
+  }
+  return undefined;
+}
+
+function failure(code: ErrorCode, message: string, requestId?: string): DecodeResult {
+  const error: DecodeError = { code, message };
+  if (requestId !== undefined) {
+    error.requestId = requestId;
+  }
+  return { ok: false, error };
+}
