@@ -16,7 +16,10 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-/** A page request: `after` and `before` are exclusive seq bounds; with neither, the newest page. */
+/**
+ * A page request: `after` and `before` are exclusive seq bounds; with neither, the newest page.
+ * With both, the page starts just after `after` and ends before `before`.
+ */
 export interface RangeQuery {
   room: string;
   after?: number;

@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+
+import type { Authenticator } from './authenticator.js';
+import type { ServerConfig } from './config.js';
+import type { RoomHub } from './room-hub.js';
+import type { ServerServices } from './services.js';
+import type { UserConnections } from './user-connections.js';
+
+/** What every connection shares with the server that accepted it. */
+export interface ConnectionContext {
+  readonly config: ServerConfig;
+  readonly services: ServerServices;
+  readonly hub: RoomHub;
+  readonly authenticator: Authenticator;
+  readonly userConnections: UserConnections;
+  readonly logger: Logger;
+  /** Registers work that shutdown must wait for (a store write under way). */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** Server time in milliseconds since the Unix epoch. */
+  now(): number;
+}

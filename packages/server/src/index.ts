@@ -1,0 +1,16 @@
+export { ConfabServer, startServer } from './server.js';
+export { DEFAULT_CONFIG, resolveConfig, guestsAllowed, type ServerConfig } from './config.js';
+export { ConfigError, validateConfig } from './config-validation.js';
+export { createServices, type ServerServices } from './services.js';
+export type { AppendRequest, AppendResult, MessageStore, RangeQuery, RangeResult } from './store/message-store.js';
+export { StoreUnavailableError } from './store/message-store.js';
+export type { Broker, BrokerListener, BrokerMessage } from './broker/broker.js';
+export { MemoryBroker } from './broker/memory-broker.js';
+export type { PresenceChange, PresenceListener, PresenceService } from './presence-service.js';
+export type { TypingChange, TypingListener, TypingService } from './typing-service.js';
+export type { RateDecision, RateLimiter } from './rate-limiter.js';
+export { MemoryPresence } from './memory-presence.js';
+export { MemoryTyping } from './memory-typing.js';
+export { MemoryRateLimiter } from './memory-rate-limiter.js';
+export { TokenBucket } from './token-bucket.js';
+export { RoomAccess } from './room-access.js';

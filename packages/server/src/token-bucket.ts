@@ -1,0 +1,42 @@
+/**
+ * A token bucket: holds up to `burst` tokens and refills at `ratePerSecond`. Pure: the caller passes
+ * the time, so tests need no clock.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAtMs: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    nowMs: number,
+  ) {
+    this.tokens = burst;
+    this.updatedAtMs = nowMs;
+  }
+
+  /** Takes one token. Returns 0 when it was available, else the milliseconds until one will be. */
+  take(nowMs: number): number {
+    this.refill(nowMs);
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    if (this.ratePerSecond <= 0) {
+      return Number.MAX_SAFE_INTEGER;
+    }
+    return Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond);
+  }
+
+  /** Whether the bucket has refilled completely, so that dropping it loses nothing. */
+  isFull(nowMs: number): boolean {
+    this.refill(nowMs);
+    return this.tokens >= this.burst;
+  }
+
+  private refill(nowMs: number): void {
+    const elapsedMs = Math.max(0, nowMs - this.updatedAtMs);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsedMs * this.ratePerSecond) / 1000);
+    this.updatedAtMs = nowMs;
+  }
+}
