@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import {
   CLIENT_MESSAGE_ID_PATTERN,
+  GUEST_KEY_PATTERN,
   MAX_REQUEST_ID_LENGTH,
   MAX_TOKEN_LENGTH,
   ROOM_NAME_PATTERN,
@@ -19,7 +20,16 @@ export const authFrameSchema = z.strictObject({
   type: z.literal('auth'),
   requestId,
   token: z.string().min(1).max(MAX_TOKEN_LENGTH).optional(),
-  guest: z.strictObject({ name: z.string() }).optional(),
+  guest: z
+    .strictObject({
+      name: z.string(),
+      /**
+       * A secret the client generates once and presents on every sign-in, so that its guest id
+       * (derived from the key) stays the same across reconnects and server restarts.
+       */
+      key: z.string().regex(GUEST_KEY_PATTERN, { message: 'must be 16 to 128 characters of A-Z, a-z, 0-9, _ and -' }).optional(),
+    })
+    .optional(),
 });
 
 export const joinFrameSchema = z.strictObject({

@@ -12,6 +12,10 @@ export interface DecodeError {
 
 export type DecodeResult = { ok: true; frame: ClientFrame } | { ok: false; error: DecodeError };
 
+// Frame types and field names quoted back in an error are cut to this many characters, so that a
+// hostile frame cannot make its error reply as large as itself.
+const MAX_ECHOED_NAME_LENGTH = 64;
+
 /**
  * Decode one text frame from a client. Returns the typed frame, or a coded error for any input at
  * all: it never throws.
@@ -39,14 +43,15 @@ export function decodeClientFrame(text: string): DecodeResult {
 
   const schema = CLIENT_FRAME_SCHEMAS.get(type);
   if (schema === undefined) {
-    return failure('unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, 64))}`, requestId);
+    return failure('unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, MAX_ECHOED_NAME_LENGTH))}`, requestId);
   }
 
   const parsed = schema.safeParse(record);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue === undefined ? [] : issue.path.map(String);
-    const keys = issue !== undefined && issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const unknownKeys = issue !== undefined && issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const keys = unknownKeys.slice(0, 1).map((key) => key.slice(0, MAX_ECHOED_NAME_LENGTH));
     const field = [...path, ...keys.slice(0, 1)].join('.');
     const detail = issue === undefined ? 'is invalid' : describeIssue(issue.code, issue.message, keys);
     const error: DecodeError = {

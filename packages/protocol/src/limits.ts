@@ -47,6 +47,9 @@ export const ROOM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 /** Client message ids: 1 to 128 characters, ASCII letters, digits and `._:-`. */
 export const CLIENT_MESSAGE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Guest keys: 16 to 128 characters, ASCII letters, digits, `_` and `-`. */
+export const GUEST_KEY_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
 /** Request ids: 1 to 64 characters of any kind. */
 export const MAX_REQUEST_ID_LENGTH = 64;
 

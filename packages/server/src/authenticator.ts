@@ -1,4 +1,4 @@
-import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 
 import {
   countCodePoints,
@@ -69,7 +69,7 @@ export class Authenticator {
       return this.verifyToken(frame.token);
     }
     if (frame.guest !== undefined) {
-      return this.signInGuest(frame.guest.name);
+      return this.signInGuest(frame.guest.name, frame.guest.key);
     }
     throw new ConfabError('invalid_field', 'auth: field "token" or "guest" is required', { field: 'token' });
   }
@@ -107,13 +107,13 @@ export class Authenticator {
 
     return {
       id: toWellFormedText(subject),
-      name: readDisplayName(payload['name']) ?? toWellFormedText(subject).slice(0, MAX_DISPLAY_NAME_CODE_POINTS),
+      name: readDisplayName(payload['name']) ?? truncateCodePoints(toWellFormedText(subject), MAX_DISPLAY_NAME_CODE_POINTS),
       guest: false,
       access: new RoomAccess(readRoomsClaim(payload['rooms'])),
     };
   }
 
-  private signInGuest(rawName: string): AuthenticatedUser {
+  private signInGuest(rawName: string, key: string | undefined): AuthenticatedUser {
     if (!this.options.allowGuests) {
       throw new ConfabError('guests_disabled', 'guest sign-in is disabled on this server; authenticate with a token');
     }
@@ -126,7 +126,13 @@ export class Authenticator {
         { field: 'guest.name' },
       );
     }
-    return { id: `guest-${randomUUID()}`, name, guest: true, access: RoomAccess.ALL };
+    // A guest with a key keeps one id across reconnects and restarts, so that its send retries
+    // are deduplicated; the id is a hash of the key, which is never stored or sent back.
+    const id =
+      key === undefined
+        ? `guest-${randomUUID()}`
+        : `guest-${createHash('sha256').update(`confab-guest:${key}`).digest('hex').slice(0, 32)}`;
+    return { id, name, guest: true, access: RoomAccess.ALL };
   }
 }
 
@@ -141,6 +147,10 @@ function readDisplayName(value: unknown): string | undefined {
     return undefined;
   }
   return name;
+}
+
+function truncateCodePoints(text: string, maxCodePoints: number): string {
+  return Array.from(text).slice(0, maxCodePoints).join('');
 }
 
 function readRoomsClaim(value: unknown): string[] | undefined {

@@ -13,9 +13,9 @@ export interface ServerConfig {
   redisUrl: string | undefined;
   /** SQLite `synchronous` pragma: `full` survives power loss, `normal` survives a process crash. */
   sqliteSynchronous: 'full' | 'normal';
-  /** HMAC secret for HS256/HS384/HS512 tokens. */
+  /** HMAC secret for HS256, HS384 or HS512 tokens. */
   jwtSecret: string | undefined;
-  /** PEM public key (SPKI) for RS256 or ES256 tokens. */
+  /** PEM public key (SPKI) for RS*, PS*, ES* or EdDSA tokens, chosen by the key's type. */
   jwtPublicKey: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;

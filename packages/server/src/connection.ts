@@ -233,6 +233,12 @@ export class Connection implements SubscriptionOwner {
     const { services, hub, config } = this.context;
     this.checkAccess(room, user);
 
+    if (frame.since !== undefined && frame.epoch === undefined) {
+      throw new ConfabError('invalid_field', 'join: "epoch" from welcome is required with "since"', {
+        field: 'epoch',
+      });
+    }
+
     const existing = this.subscriptions.get(room);
     if (existing !== undefined) {
       const members = await services.presence.members(room);
@@ -273,10 +279,7 @@ export class Connection implements SubscriptionOwner {
       return;
     }
 
-    const resumed =
-      frame.since !== undefined &&
-      frame.since <= headSeq &&
-      (frame.epoch === undefined || frame.epoch === services.store.epoch);
+    const resumed = frame.since !== undefined && frame.since <= headSeq && frame.epoch === services.store.epoch;
     this.sendFrame({ type: 'joined', requestId: frame.requestId, room, headSeq, resumed, members });
     subscription.start(resumed ? (frame.since ?? headSeq) : headSeq, headSeq);
     this.logger.debug({ room, since: frame.since, headSeq, resumed }, 'joined room');

@@ -185,6 +185,10 @@ export class ConfabServer {
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
+    if (!offersProtocol(request.headers['sec-websocket-protocol'])) {
+      rejectUpgrade(socket, 400, 'Bad Request');
+      return;
+    }
     const origin = request.headers.origin;
     if (!this.originPolicy.allows(origin, request.headers.host)) {
       this.logger.warn({ origin }, 'rejected WebSocket upgrade from a foreign origin');
@@ -289,6 +293,11 @@ export async function startServer(
     throw error;
   }
   return server;
+}
+
+/** Whether the client offers protocol v1 in its Sec-WebSocket-Protocol header. */
+function offersProtocol(header: string | undefined): boolean {
+  return header !== undefined && header.split(',').some((protocol) => protocol.trim() === PROTOCOL_VERSION);
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
