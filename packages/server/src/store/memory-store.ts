@@ -73,7 +73,8 @@ export class MemoryStore implements MessageStore {
     // Indexes into `events` (seq - 1) of the first event with seq > after and of the first event
     // with seq >= before.
     const lowest = after === undefined ? 0 : clampIndex(Math.floor(after), events.length);
-    const end = before === undefined ? events.length : clampIndex(Math.ceil(before) - 1, events.length);
+    const end =
+      before === undefined ? events.length : clampIndex(Math.ceil(before) - 1, events.length);
     if (lowest >= end) {
       return { events: [], hasMore: false };
     }

@@ -9,8 +9,8 @@ import type { Database } from 'better-sqlite3';
  */
 export const SQLITE_MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
   (db) => {
-    // `body` holds the JSON payload of the event's kind ({content} for a message), so new kinds add
-    // their own payload without a schema change. Order is by seq only: timestamps may repeat.
+    // `body` contains the JSON payload of the event's kind ({content} for a message), so new kinds
+    // add their own payload without a schema change. Order is by seq only: timestamps may repeat.
     db.exec(`
       CREATE TABLE meta (
         key TEXT PRIMARY KEY,

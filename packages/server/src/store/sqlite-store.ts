@@ -85,6 +85,8 @@ interface EventRow {
   created_at: number;
 }
 
+type WriteBatchFunction = (batch: PendingAppend[], timestamp: number) => void;
+
 type InsertParameters = [
   room: string,
   seq: number,
@@ -108,7 +110,8 @@ const EVENT_COLUMNS =
  * @example
  * const store = new SqliteStore({ path: 'data/confab.db', synchronous: 'full', logger });
  * await store.open();
- * const { event } = await store.append({ room, kind: 'message', sender, clientMessageId, content });
+ * const request = { room, kind: 'message', sender, clientMessageId, content } as const;
+ * const { event, duplicate } = await store.append(request);
  */
 export class SqliteStore implements MessageStore {
   readonly stats: SqliteStoreStats = {
@@ -126,7 +129,7 @@ export class SqliteStore implements MessageStore {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   private db: Database.Database | undefined;
   private statements: ReturnType<typeof prepareStatements> | undefined;
-  private writeBatch: Database.Transaction<(batch: PendingAppend[], timestamp: number) => void> | undefined;
+  private writeBatch: Database.Transaction<WriteBatchFunction> | undefined;
   private epochValue: string | undefined;
 
   private queue: PendingAppend[] = [];
@@ -175,7 +178,9 @@ export class SqliteStore implements MessageStore {
 
   async open(): Promise<void> {
     if (this.state !== 'new') {
-      throw new Error(`SqliteStore.open() was called on a store that is ${this.state}; open it once.`);
+      throw new Error(
+        `SqliteStore.open() was called on a store that is ${this.state}; open each store once.`,
+      );
     }
     this.state = 'opening';
 
@@ -194,7 +199,9 @@ export class SqliteStore implements MessageStore {
       const statements = prepareStatements(db);
       const epoch = statements.selectEpoch.get();
       if (epoch === undefined) {
-        throw new Error(`the meta table of ${this.path} has no epoch row; the file is damaged`);
+        throw new Error(
+          `the meta table has no epoch row, so the file is damaged; restore it from a backup`,
+        );
       }
 
       this.db = db;
@@ -248,7 +255,7 @@ export class SqliteStore implements MessageStore {
       throw new RangeError(`Invalid range limit ${limit}; use an integer >= 1.`);
     }
 
-    // One row more than the page tells whether more events lie beyond it.
+    // One row more than the page shows whether more events lie beyond it.
     const fetchLimit = limit + 1;
     let rows: EventRow[];
     let newestFirst = false;
@@ -336,6 +343,9 @@ export class SqliteStore implements MessageStore {
       );
     }
     db.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // NOTE: SQLite runs the automatic checkpoint (every 1000 WAL pages by default) inside the
+    // commit that crosses the threshold, so that batch blocks the event loop for the checkpoint's
+    // writes and syncs. A checkpoint on a connection of its own, in a worker thread, would not.
     db.pragma('foreign_keys = ON');
   }
 
@@ -400,8 +410,8 @@ export class SqliteStore implements MessageStore {
       const seq = head + 1;
       const id = randomUUID();
 
-      // The insert does nothing when the idempotency key exists, even from earlier in this batch;
-      // then the seq stays free and the first event is returned instead.
+      // The insert does nothing when the idempotency key exists, even from earlier in this batch.
+      // The seq then stays free, and the first event is returned instead.
       const { changes } = insert.run(
         room,
         seq,
@@ -426,7 +436,7 @@ export class SqliteStore implements MessageStore {
       const original = selectByKey.get(room, sender.id, clientMessageId);
       if (original === undefined) {
         throw new Error(
-          `the insert of ${clientMessageId} in room ${room} changed nothing, yet no event has its key`,
+          `inserting ${clientMessageId} in room ${room} changed nothing, yet no event has its key`,
         );
       }
       pending.result = { event: toRoomEvent(original), duplicate: true };
@@ -475,7 +485,8 @@ export class SqliteStore implements MessageStore {
   private notOpenError(): StoreUnavailableError {
     if (this.state === 'closed') {
       return new StoreUnavailableError(
-        `The SQLite message store at ${this.path} is closed; requests after close() cannot be served.`,
+        `The SQLite message store at ${this.path} is closed; ` +
+          'requests after close() cannot be served.',
       );
     }
     return new StoreUnavailableError(
@@ -546,7 +557,10 @@ function toRoomEvent(row: EventRow): RoomEvent {
   // NOTE: 'message' is the only kind so far. A row of a kind added by a newer server fails here
   // until this function learns that kind's body.
   if (row.kind !== 'message') {
-    throw new Error(`Event ${row.id} has kind ${JSON.stringify(row.kind)}, unknown to this server.`);
+    throw new Error(
+      `Event ${row.id} has kind ${JSON.stringify(row.kind)}, which this server cannot read; ` +
+        'upgrade the server.',
+    );
   }
 
   const body = JSON.parse(row.body) as { content: string };
