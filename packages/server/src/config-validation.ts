@@ -67,7 +67,8 @@ export function validateConfig(config: ServerConfig): void {
   }
 }
 
-function isLoopback(host: string): boolean {
+/** Whether a host name or address is on the loopback interface. */
+export function isLoopback(host: string): boolean {
   if (host === 'localhost') {
     return true;
   }

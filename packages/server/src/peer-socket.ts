@@ -69,7 +69,9 @@ export class PeerSocket {
       }
     }
 
-    this.ws.send(data);
+    // Pre-encoded frames arrive as Buffers, which ws would send as binary frames. Protocol v1 uses
+    // text frames only, and a browser hands a binary frame to the page as a Blob.
+    this.ws.send(data, { binary: false });
     return true;
   }
 

@@ -6,7 +6,7 @@ export class RoomAccess {
   static readonly ALL = new RoomAccess(undefined);
 
   private readonly exact: Set<string>;
-  private readonly patterns: RegExp[];
+  private readonly patterns: string[];
   private readonly unrestricted: boolean;
 
   constructor(entries: readonly string[] | undefined) {
@@ -15,7 +15,7 @@ export class RoomAccess {
     this.patterns = [];
     for (const entry of entries ?? []) {
       if (entry.includes('*')) {
-        this.patterns.push(patternToRegExp(entry));
+        this.patterns.push(entry);
       } else {
         this.exact.add(entry);
       }
@@ -26,14 +26,41 @@ export class RoomAccess {
     if (this.unrestricted || this.exact.has(room)) {
       return true;
     }
-    return this.patterns.some((pattern) => pattern.test(room));
+    return this.patterns.some((pattern) => matchesWildcard(pattern, room));
   }
 }
 
-function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${escaped}$`);
+/**
+ * Returns whether `text` matches `pattern`, in which `*` matches any run of characters. It
+ * backtracks only to the last star, so it takes at most pattern × text steps. A regular expression
+ * such as `^.*a.*a.*b$` can backtrack exponentially and stall the event loop on many stars.
+ */
+function matchesWildcard(pattern: string, text: string): boolean {
+  let patternIndex = 0;
+  let textIndex = 0;
+  let lastStarIndex = -1;
+  // Where in the text the last star's run ends; each backtrack lets that star take one more character.
+  let starRunEnd = 0;
+
+  while (textIndex < text.length) {
+    if (pattern[patternIndex] === '*') {
+      lastStarIndex = patternIndex;
+      starRunEnd = textIndex;
+      patternIndex++;
+    } else if (patternIndex < pattern.length && pattern[patternIndex] === text[textIndex]) {
+      patternIndex++;
+      textIndex++;
+    } else if (lastStarIndex >= 0) {
+      patternIndex = lastStarIndex + 1;
+      starRunEnd++;
+      textIndex = starRunEnd;
+    } else {
+      return false;
+    }
+  }
+
+  while (pattern[patternIndex] === '*') {
+    patternIndex++;
+  }
+  return patternIndex === pattern.length;
 }

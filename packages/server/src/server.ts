@@ -8,7 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 import { Authenticator } from './authenticator.js';
 import { guestsAllowed, resolveConfig, type ServerConfig } from './config.js';
-import { validateConfig } from './config-validation.js';
+import { isLoopback, validateConfig } from './config-validation.js';
 import { Connection } from './connection.js';
 import type { ConnectionContext } from './connection-context.js';
 import { createLogger } from './logger.js';
@@ -39,7 +39,7 @@ export class ConfabServer {
     this.config = config;
     this.logger = logger;
     this.services = services;
-    this.originPolicy = new OriginPolicy(config.allowedOrigins);
+    this.originPolicy = new OriginPolicy(config.allowedOrigins, isLoopback(config.host));
     this.staticFiles = config.webRoot === undefined ? undefined : new StaticFiles(config.webRoot);
 
     const hub = new RoomHub(services.broker, logger.child({ component: 'room-hub' }));
