@@ -64,6 +64,17 @@ export class TestClient {
     return client;
   }
 
+  /** Connects and signs in with a JWT; resolves with the client once its `welcome` frame arrived. */
+  static async withToken(url: string, token: string): Promise<TestClient> {
+    const client = await TestClient.connect(url);
+    const welcome = await client.request({ type: 'auth', token });
+    if (welcome.type !== 'welcome') {
+      throw new Error(`token sign-in failed: ${JSON.stringify(welcome)}`);
+    }
+    client.welcome = welcome;
+    return client;
+  }
+
   welcome: Extract<ServerFrame, { type: 'welcome' }> | undefined;
 
   get userId(): string {
@@ -91,6 +102,15 @@ export class TestClient {
     const requestId = (frame['requestId'] as string | undefined) ?? this.nextRequestId();
     this.send({ ...frame, requestId });
     return this.waitFor((reply) => 'requestId' in reply && reply.requestId === requestId, timeoutMs);
+  }
+
+  /** Sends a request that should fail; resolves with its `error` frame, or throws for any other reply. */
+  async requestError(frame: Record<string, unknown>, timeoutMs = DEFAULT_WAIT_MS): Promise<Extract<ServerFrame, { type: 'error' }>> {
+    const reply = await this.request(frame, timeoutMs);
+    if (reply.type !== 'error') {
+      throw new Error(`expected an error reply to ${JSON.stringify(frame)}, got ${JSON.stringify(reply)}`);
+    }
+    return reply;
   }
 
   async join(room: string, extra: Record<string, unknown> = {}): Promise<Extract<ServerFrame, { type: 'joined' }>> {
@@ -175,6 +195,15 @@ export class TestClient {
 
   close(): void {
     this.ws.close();
+  }
+
+  /** Resolves with the close code and reason once the socket has closed, or throws after `timeoutMs`. */
+  waitForClose(timeoutMs = DEFAULT_WAIT_MS): Promise<CloseInfo> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([this.closed, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Cuts the TCP connection without a close frame, as a network failure would. */
