@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from './authenticator.js';
 import type { ServerConfig } from './config.js';
 import type { RoomHub } from './room-hub.js';
+import type { ServerMetrics } from './server-metrics.js';
 import type { ServerServices } from './services.js';
 import type { UserConnections } from './user-connections.js';
 
@@ -14,6 +15,7 @@ export interface ConnectionContext {
   readonly authenticator: Authenticator;
   readonly userConnections: UserConnections;
   readonly logger: Logger;
+  readonly metrics: ServerMetrics;
   /** Registers work that shutdown must wait for (a store write under way). */
   track<T>(work: Promise<T>): Promise<T>;
   /** Server time in milliseconds since the Unix epoch. */

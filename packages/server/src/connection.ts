@@ -53,7 +53,11 @@ export class Connection implements SubscriptionOwner {
   ) {
     const { config } = context;
     this.logger = context.logger.child({ connectionId: this.connectionId });
-    this.peer = new PeerSocket(ws, config, this.logger);
+    const { metrics } = context;
+    this.peer = new PeerSocket(ws, config, this.logger, {
+      droppedFrame: (kind) => metrics.droppedEphemeral.inc({ kind }),
+      closedSlowConsumer: () => metrics.slowConsumerCloses.inc(),
+    });
     this.peer.onBufferRecovered = (rooms) => void this.resendMembers(rooms);
     this.invalidFrames = new TokenBucket(INVALID_FRAME_REFILL_PER_SECOND, config.invalidFrameBurst, Date.now());
 
@@ -78,7 +82,11 @@ export class Connection implements SubscriptionOwner {
   }
 
   sendEncoded(data: Buffer, kind: 'event' | 'typing' | 'presence', room: string): boolean {
-    return this.peer.send(data, kind, room);
+    const sent = this.peer.send(data, kind, room);
+    if (sent && kind === 'event') {
+      this.context.metrics.deliveries.inc();
+    }
+    return sent;
   }
 
   waitForDrain(): Promise<boolean> {
@@ -116,6 +124,7 @@ export class Connection implements SubscriptionOwner {
 
   private rejectInvalidFrame(error: { code: ServerErrorCode; message: string; requestId?: string; field?: string }): void {
     const frame: ServerFrame = { type: 'error', code: error.code, message: error.message };
+    this.context.metrics.countError(error.code);
     if (error.requestId !== undefined) {
       frame.requestId = error.requestId;
     }
@@ -280,6 +289,9 @@ export class Connection implements SubscriptionOwner {
     }
 
     const resumed = frame.since !== undefined && frame.since <= headSeq && frame.epoch === services.store.epoch;
+    if (frame.since !== undefined) {
+      this.context.metrics.resumes.inc({ result: resumed ? 'resumed' : 'reset' });
+    }
     this.sendFrame({ type: 'joined', requestId: frame.requestId, room, headSeq, resumed, members });
     subscription.start(resumed ? (frame.since ?? headSeq) : headSeq, headSeq);
     this.logger.debug({ room, since: frame.since, headSeq, resumed }, 'joined room');
@@ -295,8 +307,9 @@ export class Connection implements SubscriptionOwner {
   }
 
   private async handleSend(frame: SendFrame, user: AuthenticatedUser): Promise<void> {
+    const receivedAtMs = performance.now();
     const { room } = frame;
-    const { services, hub, config } = this.context;
+    const { services, hub, config, metrics } = this.context;
     if (!this.subscriptions.has(room)) {
       throw new ConfabError('not_joined', `send: join room "${room}" before sending to it`);
     }
@@ -316,6 +329,7 @@ export class Connection implements SubscriptionOwner {
 
     const decision = await services.rateLimiter.take(user.id);
     if (!decision.allowed) {
+      metrics.rateLimited.inc();
       throw new ConfabError('rate_limited', `send: rate limit reached; retry in ${decision.retryAfterMs} ms`, {
         retryAfterMs: decision.retryAfterMs,
       });
@@ -324,6 +338,7 @@ export class Connection implements SubscriptionOwner {
     // A message ends the sender's typing indicator before the message itself is delivered.
     services.typing.setTyping(room, { id: user.id, name: user.name }, this.connectionId, false);
 
+    const appendStartedAtMs = performance.now();
     const { event, duplicate } = await this.context.track(
       services.store.append({
         room,
@@ -333,6 +348,7 @@ export class Connection implements SubscriptionOwner {
         content,
       }),
     );
+    metrics.storeAppend.observe((performance.now() - appendStartedAtMs) / 1000);
     this.sendFrame({
       type: 'sent',
       requestId: frame.requestId,
@@ -342,11 +358,14 @@ export class Connection implements SubscriptionOwner {
       timestamp: event.timestamp,
       duplicate,
     });
+    metrics.sendToAck.observe((performance.now() - receivedAtMs) / 1000);
     if (duplicate) {
       return;
     }
 
+    metrics.messagesReceived.inc();
     hub.deliver(event);
+    metrics.brokerPublished.inc();
     services.broker.publish(room, { kind: 'event', event }).catch((error: unknown) => {
       this.logger.warn({ err: error, room, seq: event.seq }, 'broker publish failed; other nodes catch up from the store');
     });
@@ -435,6 +454,7 @@ export class Connection implements SubscriptionOwner {
     if (requestId !== undefined) {
       frame.requestId = requestId;
     }
+    this.context.metrics.countError(frame.code);
     this.sendFrame(frame);
   }
 

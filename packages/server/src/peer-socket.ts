@@ -9,6 +9,12 @@ const CLOSE_GRACE_MS = 1000;
 /** Send-buffer level, as a fraction of the soft cap, below which catch-up reads resume. */
 const DRAIN_RESUME_FRACTION = 0.5;
 
+/** Counts what the output policy dropped or closed. */
+export interface PeerSocketObserver {
+  droppedFrame(kind: 'typing' | 'presence'): void;
+  closedSlowConsumer(): void;
+}
+
 export interface PeerSocketOptions {
   pingIntervalMs: number;
   pingTimeoutMs: number;
@@ -37,6 +43,7 @@ export class PeerSocket {
     readonly ws: WebSocket,
     private readonly options: PeerSocketOptions,
     private readonly logger: Logger,
+    private readonly observer: PeerSocketObserver,
   ) {
     ws.on('pong', () => this.handlePong());
     this.pingTimer = setInterval(() => this.sendPing(), options.pingIntervalMs);
@@ -62,6 +69,7 @@ export class PeerSocket {
       this.watchSlowConsumer();
       if (kind === 'typing' || kind === 'presence') {
         this.droppedFrames++;
+        this.observer.droppedFrame(kind);
         if (kind === 'presence' && room !== undefined) {
           this.roomsMissingPresence.add(room);
         }
@@ -161,6 +169,7 @@ export class PeerSocket {
     );
     clearInterval(this.slowTimer);
     this.slowTimer = undefined;
+    this.observer.closedSlowConsumer();
     this.close(CLOSE_CODES.slowConsumer, 'slow consumer: reconnect and resume');
   }
 }

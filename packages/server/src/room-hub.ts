@@ -7,6 +7,7 @@ import type { Subscription } from './subscription.js';
 /** The rooms that this node's connections have joined, and fan-out of frames to them. */
 export class RoomHub {
   private readonly rooms = new Map<string, Set<Subscription>>();
+  private subscriptionTotal = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -15,6 +16,11 @@ export class RoomHub {
 
   get roomCount(): number {
     return this.rooms.size;
+  }
+
+  /** Room memberships of local connections, summed over rooms. */
+  get subscriptionCount(): number {
+    return this.subscriptionTotal;
   }
 
   add(subscription: Subscription): void {
@@ -26,13 +32,20 @@ export class RoomHub {
         this.logger.error({ err: error, room: subscription.room }, 'broker subscribe failed');
       });
     }
-    members.add(subscription);
+    if (!members.has(subscription)) {
+      members.add(subscription);
+      this.subscriptionTotal++;
+    }
   }
 
   remove(subscription: Subscription): void {
     subscription.close();
     const members = this.rooms.get(subscription.room);
-    if (members === undefined || !members.delete(subscription) || members.size > 0) {
+    if (members === undefined || !members.delete(subscription)) {
+      return;
+    }
+    this.subscriptionTotal--;
+    if (members.size > 0) {
       return;
     }
     this.rooms.delete(subscription.room);

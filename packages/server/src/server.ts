@@ -14,6 +14,7 @@ import type { ConnectionContext } from './connection-context.js';
 import { createLogger } from './logger.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RoomHub } from './room-hub.js';
+import { ServerMetrics } from './server-metrics.js';
 import { createServices, type ServerServices } from './services.js';
 import { StaticFiles } from './static-files.js';
 import { UserConnections } from './user-connections.js';
@@ -33,6 +34,7 @@ export class ConfabServer {
   private readonly context: ConnectionContext;
   private readonly originPolicy: OriginPolicy;
   private readonly staticFiles: StaticFiles | undefined;
+  readonly metrics: ServerMetrics;
   private closing: Promise<void> | undefined;
 
   constructor(config: ServerConfig, logger: Logger, services: ServerServices, now: () => number) {
@@ -43,6 +45,11 @@ export class ConfabServer {
     this.staticFiles = config.webRoot === undefined ? undefined : new StaticFiles(config.webRoot);
 
     const hub = new RoomHub(services.broker, logger.child({ component: 'room-hub' }));
+    this.metrics = new ServerMetrics({
+      connections: () => this.connections.size,
+      rooms: () => hub.roomCount,
+      subscriptions: () => hub.subscriptionCount,
+    });
     this.context = {
       config,
       services,
@@ -56,6 +63,7 @@ export class ConfabServer {
       }),
       userConnections: new UserConnections(),
       logger,
+      metrics: this.metrics,
       track: (work) => this.track(work),
       now,
     };
@@ -95,7 +103,10 @@ export class ConfabServer {
     const { services } = this;
     const { hub } = this.context;
     await services.store.open();
-    await services.broker.start((_room, message) => hub.deliver(message.event));
+    await services.broker.start((_room, message) => {
+      this.metrics.brokerReceived.inc();
+      hub.deliver(message.event);
+    });
     await services.presence.start((change) => {
       const frame: ServerFrame = { type: 'presence', room: change.room, action: change.action, user: change.user };
       hub.broadcast(change.room, frame, 'presence');
@@ -212,6 +223,11 @@ export class ConfabServer {
       }
       if (pathname === '/readyz') {
         await this.handleReadiness(response);
+        return;
+      }
+      if (pathname === '/metrics') {
+        response.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+        response.end(await this.metrics.registry.metrics());
         return;
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
