@@ -1,0 +1,19 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// The server serves dist/ at "/", so assets are referenced from the root.
+export default defineConfig({
+  plugins: [react()],
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+  },
+  server: {
+    // `npm run dev -w @confab/web` proxies the WebSocket to a server started on the default port.
+    proxy: {
+      '/ws': { target: 'ws://127.0.0.1:8080', ws: true },
+    },
+  },
+});
