@@ -29,7 +29,7 @@ export const CLI_OPTIONS: readonly OptionSpec[] = [
   { flag: 'jwt-audience', key: 'jwtAudience', kind: 'string', description: 'required "aud" claim of tokens' },
   { flag: 'allow-guests', key: 'allowGuests', kind: 'boolean', description: 'allow sign-in with a display name only (default: when no JWT key is set)' },
   { flag: 'allowed-origins', key: 'allowedOrigins', kind: 'list', description: 'comma-separated browser origins allowed besides the server\'s own; * allows any' },
-  { flag: 'web-root', key: 'webRoot', kind: 'string', description: 'directory of the built web UI served at /' },
+  { flag: 'web-root', key: 'webRoot', kind: 'string', description: 'directory of the built web UI served at / (when unset: apps/web/dist of this repository, if built)' },
   { flag: 'node-id', key: 'nodeId', kind: 'string', description: 'name of this node in logs and in a cluster' },
   { flag: 'log-level', key: 'logLevel', kind: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'log level' },
   { flag: 'max-frame-bytes', key: 'maxFrameBytes', kind: 'integer', description: 'largest inbound WebSocket frame, in bytes (larger: close 1009)' },
@@ -72,7 +72,7 @@ export function helpText(): string {
         ? 'none'
         : String(defaultValue);
     const choices = option.choices === undefined ? '' : ` (${option.choices.join(' | ')})`;
-    lines.push(`  --${option.flag}${value}`);
+    lines.push(option.kind === 'boolean' ? `  --${option.flag}, --no-${option.flag}` : `  --${option.flag}${value}`);
     lines.push(`      ${option.description}${choices}`);
     lines.push(`      env ${environmentName(option.flag)}; default ${shownDefault}`);
   }
