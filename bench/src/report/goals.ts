@@ -1,0 +1,126 @@
+import type { Metrics } from '../workloads/workload.js';
+import type { TargetOutcome } from '../suite-runner.js';
+
+export type GoalStatus = 'met' | 'not met' | 'not measured' | 'inconclusive';
+
+/** One performance goal checked against the measured medians. */
+export interface GoalCheck {
+  goal: string;
+  status: GoalStatus;
+  /** The measured figures, in words, with the ratio the goal is about. */
+  measured: string;
+}
+
+/** Looks up the median metrics of one workload on one target. */
+type Lookup = (workload: string, target: string) => Metrics | undefined;
+
+/**
+ * Checks the suite's goals. They are reported, never asserted: on a shared 2-core machine a missed
+ * goal may be noise, and the run must still finish.
+ */
+export function checkGoals(outcomes: TargetOutcome[]): GoalCheck[] {
+  const lookup: Lookup = (workload, target) =>
+    outcomes.find((outcome) => outcome.workload === workload && outcome.target === target)?.median;
+
+  return [
+    ...['confab-sqlite-full', 'confab-sqlite-normal'].flatMap((sqlite) => [
+      cpuRatioGoal(lookup, sqlite, 'raw-ws', 1.1, `W1: ${sqlite} server CPU per delivery within 1.1× raw ws`),
+      cpuRatioGoal(lookup, sqlite, 'socket.io', 1.0, `W1: ${sqlite} server CPU per delivery at most Socket.IO's`),
+    ]),
+    throughputRatioGoal(lookup, 'W2', 'confab-sqlite-full', 'socket.io', 1.5, 'W2: confab-sqlite-full deliveries/s ≥ 1.5× Socket.IO'),
+    latencyGoal(lookup, 'W1', 'confab-sqlite-full', 50, 'W1: confab-sqlite-full p99 < 50 ms at half of saturation'),
+    latencyGoal(lookup, 'W2', 'confab-sqlite-full', 50, 'W2: confab-sqlite-full p99 < 50 ms at half of saturation'),
+    memoryGoal(lookup, 'confab-sqlite-full'),
+    ...['confab-sqlite-full', 'confab-sqlite-normal'].map((sqlite) => durableSendGoal(lookup, sqlite)),
+    ...['confab-sqlite-full', 'confab-sqlite-normal'].map((sqlite) =>
+      throughputRatioGoal(lookup, 'W1', sqlite, 'confab-memory', 0.8, `W1: persistence (${sqlite}) costs at most 20% of in-memory deliveries/s`),
+    ),
+  ];
+}
+
+function cpuRatioGoal(lookup: Lookup, target: string, baseline: string, maxRatio: number, goal: string): GoalCheck {
+  const mine = lookup('W1', target)?.cpuMicrosPerUnit;
+  const theirs = lookup('W1', baseline)?.cpuMicrosPerUnit;
+  if (mine == null || theirs == null || theirs <= 0) {
+    return { goal, status: 'not measured', measured: 'a figure is missing' };
+  }
+  const ratio = mine / theirs;
+  return {
+    goal,
+    status: ratio <= maxRatio ? 'met' : 'not met',
+    measured: `${mine.toFixed(2)} vs ${theirs.toFixed(2)} µs per delivery: ${ratio.toFixed(2)}×`,
+  };
+}
+
+function throughputRatioGoal(
+  lookup: Lookup,
+  workload: string,
+  target: string,
+  baseline: string,
+  minRatio: number,
+  goal: string,
+): GoalCheck {
+  const mine = lookup(workload, target);
+  const theirs = lookup(workload, baseline);
+  if (mine?.perSecond == null || theirs?.perSecond == null || theirs.perSecond <= 0) {
+    return { goal, status: 'not measured', measured: 'a figure is missing' };
+  }
+  const ratio = mine.perSecond / theirs.perSecond;
+  const measured = `${Math.round(mine.perSecond)} vs ${Math.round(theirs.perSecond)} deliveries/s: ${ratio.toFixed(2)}×`;
+  // A ceiling set by the load generator, or never reached, is no measure of the server.
+  const unreached = [mine, theirs].some(
+    (metrics) => metrics.loadGeneratorBound || metrics.notes.some((note) => note.startsWith('not saturated')),
+  );
+  if (unreached && ratio < minRatio) {
+    return { goal, status: 'inconclusive', measured: `${measured}; a ceiling was set by the load generator or not reached` };
+  }
+  return { goal, status: ratio >= minRatio ? 'met' : 'not met', measured };
+}
+
+function latencyGoal(lookup: Lookup, workload: string, target: string, maxMs: number, goal: string): GoalCheck {
+  const metrics = lookup(workload, target);
+  if (metrics?.p99Ms == null) {
+    return { goal, status: 'not measured', measured: 'no half-saturation step' };
+  }
+  const rate = metrics.details.halfSaturationRate;
+  return {
+    goal,
+    status: metrics.p99Ms < maxMs ? 'met' : 'not met',
+    measured: `p99 ${metrics.p99Ms.toFixed(1)} ms at ${String(rate)} msg/s: ${(metrics.p99Ms / maxMs).toFixed(2)}× the bound`,
+  };
+}
+
+function memoryGoal(lookup: Lookup, target: string): GoalCheck {
+  const goal = `W4: ${target} RSS per idle connection ≤ raw ws + 2 KB`;
+  const mine = lookup('W4', target)?.details.rssPerConnectionBytes;
+  const raw = lookup('W4', 'raw-ws')?.details.rssPerConnectionBytes;
+  if (typeof mine !== 'number' || typeof raw !== 'number') {
+    return { goal, status: 'not measured', measured: 'a figure is missing' };
+  }
+  const extra = mine - raw;
+  return {
+    goal,
+    status: extra <= 2048 ? 'met' : 'not met',
+    measured: `${(mine / 1024).toFixed(1)} KB vs ${(raw / 1024).toFixed(1)} KB: +${(extra / 1024).toFixed(1)} KB (${(extra / 2048).toFixed(2)}× the 2 KB allowance)`,
+  };
+}
+
+function durableSendGoal(lookup: Lookup, target: string): GoalCheck {
+  const goal = `W6: ${target} ≥ 20,000 durable sends/s with p99 send-to-ack < 10 ms`;
+  const metrics = lookup('W6', target);
+  const rate = metrics?.details.maxRateWithinP99Goal;
+  if (metrics === undefined || typeof rate !== 'number') {
+    return { goal, status: 'not measured', measured: 'no W6 result' };
+  }
+  let status: GoalStatus = 'not met';
+  if (rate >= 20_000) {
+    status = 'met';
+  } else if (metrics.loadGeneratorBound) {
+    status = 'inconclusive';
+  }
+  return {
+    goal,
+    status,
+    measured: `${Math.round(rate)} sends/s with p99 < 10 ms (${(rate / 20_000).toFixed(2)}× the goal); ceiling ${Math.round(metrics.perSecond ?? 0)} sends/s`,
+  };
+}
