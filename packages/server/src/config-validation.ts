@@ -7,6 +7,9 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Smallest presence lease accepted: renewals every third of it must fit several Redis round trips. */
+const MIN_PRESENCE_LEASE_TTL_MS = 300;
+
 const POSITIVE_INTEGER_KEYS = [
   'maxFrameBytes',
   'maxContentCodePoints',
@@ -36,6 +39,14 @@ export function validateConfig(config: ServerConfig): void {
     if (!Number.isInteger(value) || value < 1) {
       throw new ConfigError(`${key} must be a positive integer, got ${value}`);
     }
+  }
+  if (!Number.isInteger(config.presenceLeaseTtlMs) || config.presenceLeaseTtlMs < MIN_PRESENCE_LEASE_TTL_MS) {
+    throw new ConfigError(
+      `presenceLeaseTtlMs must be an integer of at least ${MIN_PRESENCE_LEASE_TTL_MS} milliseconds, got ${config.presenceLeaseTtlMs}`,
+    );
+  }
+  if (config.redisKeyPrefix.length === 0) {
+    throw new ConfigError('redisKeyPrefix must not be empty; the default is "confab:"');
   }
   if (!(config.sendRatePerSecond > 0)) {
     throw new ConfigError(`sendRatePerSecond must be above 0, got ${config.sendRatePerSecond}`);

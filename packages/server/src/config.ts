@@ -11,6 +11,12 @@ export interface ServerConfig {
   databaseUrl: string | undefined;
   /** Redis connection string; when set, nodes share events, presence and rate limits through it. */
   redisUrl: string | undefined;
+  /** PostgreSQL schema of the log; every node of one cluster must use the same. */
+  databaseSchema: string;
+  /** Prefix of every Redis key and channel; every node of one cluster must use the same. */
+  redisKeyPrefix: string;
+  /** A node that stops renewing its presence lease for this long is treated as dead, in milliseconds. */
+  presenceLeaseTtlMs: number;
   /** SQLite `synchronous` pragma: `full` survives power loss, `normal` survives a process crash. */
   sqliteSynchronous: 'full' | 'normal';
   /** HMAC secret for HS256, HS384 or HS512 tokens. */
@@ -60,6 +66,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   databasePath: './data/confab.db',
   databaseUrl: undefined,
   redisUrl: undefined,
+  databaseSchema: 'confab',
+  redisKeyPrefix: 'confab:',
+  presenceLeaseTtlMs: 15_000,
   sqliteSynchronous: 'full',
   jwtSecret: undefined,
   jwtPublicKey: undefined,

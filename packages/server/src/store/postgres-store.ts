@@ -18,7 +18,7 @@ import { isPostgresUnavailable } from './postgres-unavailable.js';
 export interface PostgresStoreOptions {
   /** A libpq-style connection string, such as `postgres://confab@127.0.0.1:5432/confab`. */
   connectionString: string;
-  /** Schema that holds the log's tables; created at open. Tests use one schema per run. */
+  /** Schema of the log's tables, created at open. Tests use one schema per run. */
   schema?: string;
   logger?: Logger;
   /** Most connections the pool opens. */
@@ -173,7 +173,7 @@ export class PostgresStore implements MessageStore {
       values.push(query.before);
       conditions.push(`seq < $${values.length}`);
     }
-    // One extra row tells whether more events lie beyond the page.
+    // One extra row shows whether more events lie beyond the page.
     values.push(query.limit + 1);
 
     const rows = await this.run('range', async () => {
@@ -305,7 +305,7 @@ export class PostgresStore implements MessageStore {
     }
   }
 
-  /** Writes a batch and settles each of its appends; never throws. */
+  /** Writes a batch and settles each of its appends, so that the returned promise never rejects. */
   private async writeBatch(batch: PendingAppend[]): Promise<void> {
     // A stable sort by room: concurrent batches then lock room rows in one order (no deadlock),
     // and appends to one room keep their order.

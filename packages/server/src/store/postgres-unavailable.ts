@@ -39,8 +39,8 @@ const CLIENT_MESSAGES = [
 ];
 
 /**
- * Whether an error from the pg client means that PostgreSQL cannot be reached or cannot commit
- * right now, as opposed to a fault in the request itself.
+ * Returns whether an error from the pg client means that PostgreSQL cannot be reached or cannot
+ * commit right now, as opposed to a fault in the request itself.
  */
 export function isPostgresUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) {
