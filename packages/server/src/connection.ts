@@ -359,11 +359,13 @@ export class Connection implements SubscriptionOwner {
       duplicate,
     });
     metrics.sendToAck.observe((performance.now() - receivedAtMs) / 1000);
-    if (duplicate) {
-      return;
+    if (!duplicate) {
+      metrics.messagesReceived.inc();
     }
 
-    metrics.messagesReceived.inc();
+    // A duplicate is offered again too: when the first attempt's ack was lost with its connection
+    // (or its node died between commit and publish), nobody may have received the event yet.
+    // Subscribers that already have it drop it by seq.
     hub.deliver(event);
     metrics.brokerPublished.inc();
     services.broker.publish(room, { kind: 'event', event }).catch((error: unknown) => {

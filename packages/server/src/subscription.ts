@@ -124,6 +124,14 @@ export class Subscription {
       retry.unref();
       return false;
     }
+    if (events[0] !== undefined && events[0].seq > this.nextSeq) {
+      // A store that skipped the cursor would make the loop read the same page forever; wait and
+      // read again instead, and say so, because a gap-free store never does this.
+      this.logger.error({ room: this.room, expectedSeq: this.nextSeq, firstSeq: events[0].seq }, 'store page skips the cursor');
+      const retry = setTimeout(() => void this.catchUp(), CATCH_UP_RETRY_MS);
+      retry.unref();
+      return false;
+    }
     for (const event of events) {
       if (event.seq !== this.nextSeq) {
         continue;
