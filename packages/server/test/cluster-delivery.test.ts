@@ -95,7 +95,7 @@ describe('cluster delivery', { skip, timeout: TEST_TIMEOUT_MS }, () => {
       clients.push(await cluster.client(`u${i + 1}`, i % 3, [room]));
     }
     // A user only on node 1 who does not come back: the others must see them leave.
-    const leaver = await cluster.client('leaver', 0, [room], { reconnect: false });
+    await cluster.client('leaver', 0, [room], { reconnect: false });
     const watcher = clients[1];
     assert.ok(watcher !== undefined);
     await waitUntil('the watcher to see the leaver', () =>

@@ -5,27 +5,11 @@ import { CLOSE_CODES } from '@confab/protocol';
 
 import { encodeClientFrame, OPCODES } from './support/encode-client-frame.js';
 import { RawWebSocket } from './support/raw-websocket.js';
-import { TestClient } from './support/test-client.js';
+import { assertDelivery, startBystanderRoom } from './support/bystander-room.js';
 import { startTestServer } from './support/test-server.js';
 
 const TEST_TIMEOUT_MS = 30_000;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Starts a server with two members in r1 who can check that nothing else is affected. */
-async function startRoom() {
-  const testServer = await startTestServer();
-  const alice = await TestClient.guest(testServer.server.url, 'Alice');
-  const bob = await TestClient.guest(testServer.server.url, 'Bob');
-  await alice.join('r1');
-  await bob.join('r1');
-  return { ...testServer, alice, bob };
-}
-
-async function assertDelivery(sender: TestClient, receiver: TestClient, content: string): Promise<void> {
-  const sent = await sender.sendMessage('r1', content);
-  const event = await receiver.waitForType('event', (frame) => frame.event.seq === sent.seq);
-  assert.equal(event.event.content, content);
-}
 
 /** Connects a raw client, signs it in as a guest and joins r1. */
 async function rawMember(port: number, name: string): Promise<RawWebSocket> {
@@ -52,7 +36,7 @@ function assertAllValidUtf8(raw: RawWebSocket): void {
 
 describe('encoding', { timeout: TEST_TIMEOUT_MS }, () => {
   test('invalid UTF-8 text frame: close 1007', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
 
     const raw = await rawMember(server.port, 'Mallory');
@@ -64,7 +48,7 @@ describe('encoding', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('UTF-8-encoded surrogate in a frame: close 1007', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
 
     // ED A0 BD is U+D83D encoded as if it were a scalar value (CESU-8), which UTF-8 forbids.
@@ -78,7 +62,7 @@ describe('encoding', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('reserved opcode 0x3: close 1002', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
 
     const raw = await rawMember(server.port, 'Mallory');
@@ -90,7 +74,7 @@ describe('encoding', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('unmasked client frame: close 1002', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
 
     const raw = await rawMember(server.port, 'Mallory');
@@ -102,7 +86,7 @@ describe('encoding', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('lone surrogate escape: stored as U+FFFD', async (t) => {
-    const { server, stop, alice } = await startRoom();
+    const { server, stop, alice } = await startBystanderRoom();
     t.after(stop);
     const observer = await rawMember(server.port, 'Olga');
     const sender = await rawMember(server.port, 'Mallory');

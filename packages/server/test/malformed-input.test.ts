@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 
 import { CLOSE_CODES } from '@confab/protocol';
 
+import { assertDelivery, startBystanderRoom } from './support/bystander-room.js';
 import { TestClient } from './support/test-client.js';
 import { startTestServer } from './support/test-server.js';
 
@@ -31,27 +32,10 @@ const HOSTILE_FRAMES: { name: string; text: string; code: string; field?: string
   },
 ];
 
-/** Starts a server with two members in r1 who can check that delivery still works. */
-async function startRoom() {
-  const testServer = await startTestServer();
-  const alice = await TestClient.guest(testServer.server.url, 'Alice');
-  const bob = await TestClient.guest(testServer.server.url, 'Bob');
-  await alice.join('r1');
-  await bob.join('r1');
-  return { ...testServer, alice, bob };
-}
-
-/** Sends a message from `sender` and resolves once `receiver` has its event. */
-async function assertDelivery(sender: TestClient, receiver: TestClient, content: string): Promise<void> {
-  const sent = await sender.sendMessage('r1', content);
-  const event = await receiver.waitForType('event', (frame) => frame.event.seq === sent.seq);
-  assert.equal(event.event.content, content);
-}
-
 describe('malformed input', { timeout: TEST_TIMEOUT_MS }, () => {
   for (const hostile of HOSTILE_FRAMES) {
     test(`${hostile.name}: ${hostile.code}`, async (t) => {
-      const { server, stop, alice, bob } = await startRoom();
+      const { server, stop, alice, bob } = await startBystanderRoom();
       t.after(stop);
 
       const attacker = await TestClient.guest(server.url, 'Mallory');
@@ -76,7 +60,7 @@ describe('malformed input', { timeout: TEST_TIMEOUT_MS }, () => {
   }
 
   test('hostile frames before auth: same codes', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
 
     for (const hostile of HOSTILE_FRAMES) {
@@ -90,7 +74,7 @@ describe('malformed input', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('binary frame: close 1003', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
 
     const attacker = await TestClient.guest(server.url, 'Mallory');
@@ -140,7 +124,7 @@ describe('malformed input', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('many hostile clients: server stays up', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
 
     const attackers = await Promise.all(HOSTILE_FRAMES.map((_, i) => TestClient.guest(server.url, `Mallory ${i}`)));

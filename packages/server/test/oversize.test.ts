@@ -5,8 +5,9 @@ import { CLOSE_CODES, DEFAULT_LIMITS } from '@confab/protocol';
 
 import { encodeClientFrame, OPCODES } from './support/encode-client-frame.js';
 import { RawWebSocket, type RawCloseInfo } from './support/raw-websocket.js';
+import { assertDelivery, startBystanderRoom } from './support/bystander-room.js';
 import { TestClient } from './support/test-client.js';
-import { sleep, startTestServer } from './support/test-server.js';
+import { sleep } from './support/test-server.js';
 
 const TEST_TIMEOUT_MS = 60_000;
 const MIB = 1024 * 1024;
@@ -14,22 +15,6 @@ const MIB = 1024 * 1024;
 const CLOSE_WAIT_MS = 5000;
 /** Loose bound on process growth: far below the sizes the frames declare. */
 const MAX_RSS_GROWTH_BYTES = 100 * MIB;
-
-/** Starts a server with two members in r1 who can check that other sessions keep working. */
-async function startRoom() {
-  const testServer = await startTestServer();
-  const alice = await TestClient.guest(testServer.server.url, 'Alice');
-  const bob = await TestClient.guest(testServer.server.url, 'Bob');
-  await alice.join('r1');
-  await bob.join('r1');
-  return { ...testServer, alice, bob };
-}
-
-async function assertDelivery(sender: TestClient, receiver: TestClient, content: string): Promise<void> {
-  const sent = await sender.sendMessage('r1', content);
-  const event = await receiver.waitForType('event', (frame) => frame.event.seq === sent.seq);
-  assert.equal(event.event.content, content);
-}
 
 /** Resolves with the close of a raw socket, or rejects when it is still open after `CLOSE_WAIT_MS`. */
 async function waitForRawClose(raw: RawWebSocket): Promise<RawCloseInfo> {
@@ -53,7 +38,7 @@ async function signedInRaw(port: number): Promise<RawWebSocket> {
 
 describe('oversize', { timeout: TEST_TIMEOUT_MS }, () => {
   test('200 MB frame header: close 1009 before the body', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
     const raw = await signedInRaw(server.port);
     const rssBefore = process.memoryUsage().rss;
@@ -70,7 +55,7 @@ describe('oversize', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('1 GB header, trickled body: close 1009', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
     const raw = await signedInRaw(server.port);
 
@@ -92,7 +77,7 @@ describe('oversize', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('frame one byte over the limit: close 1009', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
     const raw = await signedInRaw(server.port);
 
@@ -104,7 +89,7 @@ describe('oversize', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('fragments summing over the limit: close 1009', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
     const raw = await signedInRaw(server.port);
 
@@ -119,7 +104,7 @@ describe('oversize', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('frame of exactly the limit: accepted', async (t) => {
-    const { server, stop } = await startRoom();
+    const { server, stop } = await startBystanderRoom();
     t.after(stop);
     const client = await TestClient.guest(server.url, 'Ada');
     await client.join('r1');
@@ -135,7 +120,7 @@ describe('oversize', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('1,000,000-character content: too_large', async (t) => {
-    const { server, stop, alice, bob } = await startRoom();
+    const { server, stop, alice, bob } = await startBystanderRoom();
     t.after(stop);
     const client = await TestClient.guest(server.url, 'Ada');
     await client.join('r1');
@@ -156,7 +141,7 @@ describe('oversize', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('content one code point over: too_large', async (t) => {
-    const { server, stop } = await startRoom();
+    const { server, stop } = await startBystanderRoom();
     t.after(stop);
     const client = await TestClient.guest(server.url, 'Ada');
     await client.join('r1');
