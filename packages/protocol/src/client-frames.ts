@@ -15,7 +15,7 @@ const room = z.string().regex(ROOM_NAME_PATTERN, {
 const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 // The length of content and names is checked after decoding, in code points, so that the server
-// can answer an over-long value with `too_large` rather than a schema error.
+// can reject an over-long value with `too_large` rather than a schema error.
 export const authFrameSchema = z.strictObject({
   type: z.literal('auth'),
   requestId,

@@ -23,7 +23,7 @@ export const CLOSE_CODES = {
   authTimeout: 4001,
   /** Authentication failed. Reconnecting with the same credentials cannot succeed. */
   authFailed: 4002,
-  /** The user already holds the maximum number of connections. */
+  /** The user already has the maximum number of connections open. */
   tooManyConnections: 4003,
   /** The client read too slowly and its send buffer stayed over the cap. Reconnect and resume. */
   slowConsumer: 4004,

@@ -2,7 +2,7 @@ import { CLIENT_FRAME_SCHEMAS, type ClientFrame } from './client-frames.js';
 import type { ErrorCode } from './error-codes.js';
 import { MAX_REQUEST_ID_LENGTH } from './limits.js';
 
-/** Why a frame could not be decoded, ready to be sent back as an `error` frame. */
+/** The reason a frame could not be decoded, ready to be sent back as an `error` frame. */
 export interface DecodeError {
   code: ErrorCode;
   message: string;
@@ -18,7 +18,7 @@ const MAX_ECHOED_NAME_LENGTH = 64;
 
 /**
  * Decode one text frame from a client. Returns the typed frame, or a coded error for any input at
- * all: it never throws.
+ * all, and never throws: a property test feeds it arbitrary strings and JSON values.
  */
 export function decodeClientFrame(text: string): DecodeResult {
   let value: unknown;

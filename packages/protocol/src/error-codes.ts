@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   rate_limited: 'rate_limited',
   /** The connection has joined as many rooms as it may. */
   too_many_rooms: 'too_many_rooms',
-  /** The user holds as many connections as they may. */
+  /** The user already has the maximum number of connections open. */
   too_many_connections: 'too_many_connections',
   /** The server cannot serve the request now (for example, its store is down); retry later. */
   unavailable: 'unavailable',

@@ -11,7 +11,7 @@ export const WEBSOCKET_PATH = '/ws';
 export const DEFAULT_LIMITS = {
   /** Largest inbound WebSocket frame in bytes; a larger one closes the socket with 1009. */
   maxFrameBytes: 1024 * 1024,
-  /** Longest message content, counted in Unicode code points. */
+  /** Maximum message content length, counted in Unicode code points. */
   maxContentCodePoints: 4000,
   /** Rooms that one connection may have joined at once. */
   maxRoomsPerConnection: 100,
@@ -56,5 +56,5 @@ export const MAX_REQUEST_ID_LENGTH = 64;
 /** Display names: 1 to 64 code points after trimming, with no control characters. */
 export const MAX_DISPLAY_NAME_CODE_POINTS = 64;
 
-/** Longest token accepted in an `auth` frame, in characters. */
+/** Maximum token length accepted in an `auth` frame, in characters. */
 export const MAX_TOKEN_LENGTH = 8192;

@@ -25,8 +25,8 @@ export interface JoinedFrame {
   headSeq: number;
   /**
    * True when events after `since` follow. False when no `since` was given, or when the client's
-   * cursor does not belong to this log (another epoch, or a seq past the head): the client must
-   * then drop what it holds for the room and reload it from history.
+   * cursor does not belong to this log (another epoch, or a seq past the head). In that case the
+   * client must drop what it has for the room and reload it from history.
    */
   resumed: boolean;
   members: Member[];

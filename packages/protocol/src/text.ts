@@ -26,7 +26,7 @@ export function toWellFormedText(text: string): string {
 // C0 and C1 control characters, which have no place in a display name.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** Whether a display name contains a control character. */
+/** Returns whether a display name contains a control character. */
 export function hasControlCharacter(text: string): boolean {
   return CONTROL_CHARACTER.test(text);
 }

@@ -127,7 +127,7 @@ export class Authenticator {
       );
     }
     // A guest with a key keeps one id across reconnects and restarts, so that its send retries
-    // are deduplicated; the id is a hash of the key, which is never stored or sent back.
+    // are deduplicated. The id is a hash of the key, and the key itself is never stored or sent.
     const id =
       key === undefined
         ? `guest-${randomUUID()}`

@@ -78,7 +78,7 @@ export function validateConfig(config: ServerConfig): void {
   }
 }
 
-/** Whether a host name or address is on the loopback interface. */
+/** Returns whether a host name or address is on the loopback interface. */
 export function isLoopback(host: string): boolean {
   if (host === 'localhost') {
     return true;

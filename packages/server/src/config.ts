@@ -46,7 +46,7 @@ export interface ServerConfig {
   /** A connection must authenticate within this many milliseconds of opening. */
   authTimeoutMs: number;
   pingIntervalMs: number;
-  /** A peer that has not answered a ping within this many milliseconds is dropped. */
+  /** A peer with no pong within this many milliseconds of a ping is dropped. */
   pingTimeoutMs: number;
   /** Bytes queued for one connection above which typing and presence events are dropped. */
   sendBufferSoftBytes: number;
@@ -109,7 +109,7 @@ export function resolveConfig(overrides: Partial<ServerConfig> = {}): ServerConf
   return config;
 }
 
-/** Whether guests may sign in under this configuration. */
+/** Returns whether guests may sign in under this configuration. */
 export function guestsAllowed(config: ServerConfig): boolean {
   if (config.allowGuests !== undefined) {
     return config.allowGuests;

@@ -7,7 +7,7 @@ import type { ServerMetrics } from './server-metrics.js';
 import type { ServerServices } from './services.js';
 import type { UserConnections } from './user-connections.js';
 
-/** What every connection shares with the server that accepted it. */
+/** The state and services every connection shares with the server that accepted it. */
 export interface ConnectionContext {
   readonly config: ServerConfig;
   readonly services: ServerServices;

@@ -33,8 +33,8 @@ const ORDERING_FRAME_TYPES: ReadonlySet<ClientFrame['type']> = new Set(['auth', 
 
 /**
  * One client's session: authentication, the rooms it has joined, and the handling of its frames.
- * Frames are handled in arrival order; `auth`, `join` and `leave` finish before later frames start,
- * while sends start at once so that a client's burst is written in one store batch.
+ * Frames are handled in arrival order. `auth`, `join` and `leave` finish before later frames start,
+ * but sends start at once, so that a client's burst is written in one store batch.
  */
 export class Connection implements SubscriptionOwner {
   readonly connectionId = randomUUID();
@@ -364,7 +364,7 @@ export class Connection implements SubscriptionOwner {
     }
 
     // A duplicate is offered again too: when the first attempt's ack was lost with its connection
-    // (or its node died between commit and publish), nobody may have received the event yet.
+    // (or its node died between commit and publish), no member may have received the event yet.
     // Subscribers that already have it drop it by seq.
     hub.deliver(event);
     metrics.brokerPublished.inc();

@@ -1,7 +1,7 @@
 import { isLoopback } from './config-validation.js';
 
 /**
- * Which browser origins may open a WebSocket. A request with no Origin header (not a browser) is
+ * The rule for which browser origins may open a WebSocket. A request with no Origin header (not a browser) is
  * allowed and must still authenticate. An origin equal to the server's own host is allowed, and any
  * other must be listed, unless the list contains `*`.
  *

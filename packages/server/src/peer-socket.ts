@@ -25,9 +25,9 @@ export interface PeerSocketOptions {
 
 /**
  * A WebSocket with the server's output policy: heartbeats that drop a silent peer, and a bounded
- * send buffer. Over the soft cap, typing and presence frames are dropped (rooms that lost presence
- * are reported through `onBufferRecovered` once the buffer drains); a buffer over the hard cap, or
- * over the soft cap for longer than the grace period, closes the socket with `slowConsumer`.
+ * send buffer. Over the soft cap, typing and presence frames are dropped, and the rooms that lost
+ * presence are reported through `onBufferRecovered` once the buffer drains. A buffer over the hard
+ * cap, or over the soft cap for longer than the grace period, closes the socket with `slowConsumer`.
  */
 export class PeerSocket {
   private pingTimer: NodeJS.Timeout | undefined;

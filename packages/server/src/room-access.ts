@@ -1,5 +1,5 @@
 /**
- * Which rooms a user may join, from the `rooms` claim of their token: exact names, or patterns in
+ * The set of rooms a user may join, from the `rooms` claim of their token: exact names, or patterns in
  * which `*` matches any run of characters (`team-*`). No claim means every room.
  */
 export class RoomAccess {

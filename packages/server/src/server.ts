@@ -311,7 +311,7 @@ export async function startServer(
   return server;
 }
 
-/** Whether the client offers protocol v1 in its Sec-WebSocket-Protocol header. */
+/** Returns whether the client offers protocol v1 in its Sec-WebSocket-Protocol header. */
 function offersProtocol(header: string | undefined): boolean {
   return header !== undefined && header.split(',').some((protocol) => protocol.trim() === PROTOCOL_VERSION);
 }

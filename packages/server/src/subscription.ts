@@ -8,7 +8,7 @@ const CATCH_UP_PAGE_SIZE = 100;
 /** Wait before retrying a catch-up read that failed, in milliseconds. */
 const CATCH_UP_RETRY_MS = 1000;
 
-/** What a subscription needs from the connection that owns it. */
+/** The connection that owns a subscription, as the subscription uses it. */
 export interface SubscriptionOwner {
   readonly connectionId: string;
   readonly userId: string;
@@ -20,8 +20,8 @@ export interface SubscriptionOwner {
 
 /**
  * One connection's membership of one room, and its cursor in the room's log. Every event reaches
- * the peer exactly once and in seq order: an event at the cursor is sent at once, one behind it is
- * dropped as a duplicate, and one ahead of it makes the subscription read the missing range from
+ * the peer exactly once and in seq order. An event at the cursor is sent at once, and one behind it
+ * is dropped as a duplicate. One ahead of it makes the subscription read the missing range from
  * the store first. Resume after a reconnect is the same catch-up from the client's `since`.
  */
 export class Subscription {
@@ -118,15 +118,15 @@ export class Subscription {
   /** Sends a page read from the store; returns false when nothing more can be sent now. */
   private sendPage(events: RoomEvent[]): boolean {
     if (events.length === 0) {
-      // The store has nothing up to the known head yet (a broker can outrun a replica); the next
-      // live event or the retry below asks again.
+      // The store has nothing up to the known head yet, because a broker can outrun a replica.
+      // The next live event or the retry below reads again.
       const retry = setTimeout(() => void this.catchUp(), CATCH_UP_RETRY_MS);
       retry.unref();
       return false;
     }
     if (events[0] !== undefined && events[0].seq > this.nextSeq) {
-      // A store that skipped the cursor would make the loop read the same page forever; wait and
-      // read again instead, and say so, because a gap-free store never does this.
+      // A store that skipped the cursor would make the loop read the same page forever. Wait and
+      // read again instead, and log it, because a gap-free store never does this.
       this.logger.error({ room: this.room, expectedSeq: this.nextSeq, firstSeq: events[0].seq }, 'store page skips the cursor');
       const retry = setTimeout(() => void this.catchUp(), CATCH_UP_RETRY_MS);
       retry.unref();

@@ -32,7 +32,7 @@ export class TokenBucket {
     return Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond);
   }
 
-  /** Whether the bucket has refilled completely, so that dropping it loses nothing. */
+  /** Returns whether the bucket has refilled completely, so that dropping it loses nothing. */
   isFull(nowMs: number): boolean {
     this.refill(nowMs);
     return this.tokens >= this.burst;
