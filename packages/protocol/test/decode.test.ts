@@ -3,7 +3,14 @@ import { describe, test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { CLIENT_FRAME_SCHEMAS, decodeClientFrame, ERROR_CODES, MAX_REQUEST_ID_LENGTH, type DecodeResult } from '../src/index.js';
+import {
+  CLIENT_FRAME_SCHEMAS,
+  decodeClientFrame,
+  ERROR_CODES,
+  MAX_FRAME_NESTING_DEPTH,
+  MAX_REQUEST_ID_LENGTH,
+  type DecodeResult,
+} from '../src/index.js';
 
 const TEST_TIMEOUT_MS = 120_000;
 /** Longest `message` an error may carry: error replies must not echo unbounded client input. */
@@ -303,13 +310,32 @@ describe('decodeClientFrame', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.equal(result.ok ? undefined : result.error.code, 'invalid_frame');
   });
 
-  test('deep nesting in a field: invalid_field', () => {
+  test('deep nesting in a field: invalid_frame', () => {
     const depth = 200_000;
+    const text = `{"type":"send","requestId":"s1","room":"r1","clientMessageId":"c1","content":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const result = decodeAndCheck(text);
+
+    assert.equal(result.ok ? undefined : result.error.code, 'invalid_frame');
+    assert.match(result.ok ? '' : result.error.message, /nests deeper than 16 levels/);
+  });
+
+  test('nesting at the depth cap: decoded', () => {
+    // The frame object is level 1, so the content may open 15 more.
+    const depth = MAX_FRAME_NESTING_DEPTH - 1;
     const text = `{"type":"send","requestId":"s1","room":"r1","clientMessageId":"c1","content":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     const result = decodeAndCheck(text);
 
     assert.equal(result.ok ? undefined : result.error.code, 'invalid_field');
     assert.equal(result.ok ? undefined : result.error.field, 'content');
+  });
+
+  test('brackets inside strings: not nesting', () => {
+    const content = `${'[{'.repeat(100)}\\"${'}]'.repeat(100)}`;
+    const result = decodeAndCheck(
+      `{"type":"send","requestId":"s1","room":"r1","clientMessageId":"c1","content":"${content}"}`,
+    );
+
+    assert.equal(result.ok, true);
   });
 
   test('huge unknown key: bounded error', () => {
