@@ -10,7 +10,7 @@ interface PendingRequest {
 
 /**
  * Matches replies to requests by `requestId` and fails a request that gets no reply in time.
- * One tracker serves one connection; its ids restart with every tracker.
+ * One tracker serves a client for its whole life, so request ids never repeat across reconnects.
  */
 export class RequestTracker {
   readonly #pending = new Map<string, PendingRequest>();
