@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 
 import { describeError } from './describe-error';
 import { clearGuestKey } from './guest-key';
+import { ownMessageIds } from './own-message-ids';
 import { loadSavedSession, saveSession, type Credentials, type SavedSession } from './saved-session';
 import { SignInScreen } from './sign-in-screen';
 import { SignedInApp } from './signed-in-app';
@@ -28,6 +29,7 @@ export function App() {
 
   const signOut = useCallback(() => {
     clearGuestKey();
+    ownMessageIds.clear();
     setSession((current) => ({ ...current, credentials: null, rooms: [], activeRoom: null }));
   }, []);
 

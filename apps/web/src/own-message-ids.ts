@@ -7,11 +7,22 @@ const LOCAL_STORAGE_KEY = 'confab.web.own-message-ids.v1';
  * stored (private mode) gets a new user id after a reload, so the sender id no longer shows which
  * messages are the user's own. The ids of the messages this browser sent still do.
  */
+
 export class OwnMessageIds {
   readonly #ids: Set<string>;
 
   constructor() {
     this.#ids = new Set(readStoredIds());
+  }
+
+  /** Forgets every id, in memory and in storage, so that the next user does not see them as their own. */
+  clear(): void {
+    this.#ids.clear();
+    try {
+      window.localStorage.removeItem(LOCAL_STORAGE_KEY);
+    } catch {
+      // Nothing stored, nothing to clear.
+    }
   }
 
   has(clientMessageId: string): boolean {
@@ -53,3 +64,6 @@ function readStoredIds(): string[] {
     return [];
   }
 }
+
+/** The ids of the messages sent from this page, shared by every room. */
+export const ownMessageIds = new OwnMessageIds();

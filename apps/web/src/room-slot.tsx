@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef } from 'react';
 
 import { countUnread } from './count-unread';
 import { describeError } from './describe-error';
-import { OwnMessageIds } from './own-message-ids';
+import { ownMessageIds } from './own-message-ids';
 import { RoomView } from './room-view';
 import { toMessageRows } from './to-message-rows';
 
@@ -16,8 +16,6 @@ interface RoomSlotProps {
   maxContentCodePoints: number;
   onUnreadChange: (room: string, unread: number) => void;
 }
-
-const ownMessageIds = new OwnMessageIds();
 
 /** Keeps one room joined through the room hook and renders it when it is the open room. */
 export function RoomSlot(props: RoomSlotProps) {

@@ -188,4 +188,29 @@ describe('two users chatting', { skip: chromiumSkipReason(), timeout: 120_000 },
       await erinContext.close();
     }
   });
+
+  test('next user after sign-out: messages not own', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await ChatPage.open(context, web.server.httpUrl);
+      await page.signInAsGuest('bob');
+      await page.joinRoom('shared-desk');
+      await page.send('shared-desk', 'written by bob');
+      await page.deliveredMessage('written by bob').waitFor();
+      const bobId = await page.page.evaluate(() => window.localStorage.getItem('confab.web.guest-key.v1'));
+
+      await page.page.getByRole('button', { name: 'Sign out' }).click();
+      await page.signInAsGuest('carol');
+      await page.joinRoom('shared-desk');
+      const message = page.deliveredMessage('written by bob');
+      await message.waitFor();
+      const carolId = await page.page.evaluate(() => window.localStorage.getItem('confab.web.guest-key.v1'));
+
+      assert.notEqual(carolId, bobId, 'sign-out forgets the guest key');
+      assert.doesNotMatch((await message.getAttribute('class')) ?? '', /message--own/);
+      assert.doesNotMatch(await message.locator('.message__sender').innerText(), /\(you\)/);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -19,6 +19,8 @@ import { createServices, type ServerServices } from './services.js';
 import { StaticFiles } from './static-files.js';
 import { UserConnections } from './user-connections.js';
 
+/** How often shutdown checks whether every socket has closed, in milliseconds. */
+const CONNECTION_CLOSE_POLL_MS = 20;
 /** How long `/readyz` waits for the store before reporting not ready, in milliseconds. */
 const READINESS_TIMEOUT_MS = 2000;
 
@@ -143,6 +145,7 @@ export class ConfabServer {
     for (const connection of this.connections) {
       connection.close(CLOSE_CODES.serviceRestart, 'server restarting; reconnect and resume');
     }
+    await this.waitForConnectionsClosed();
     this.http.closeAllConnections();
 
     const { services } = this;
@@ -165,6 +168,18 @@ export class ConfabServer {
     });
     await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
     clearTimeout(timer);
+  }
+
+  /**
+   * Waits until every socket has closed, so that each close is handled and logged before the
+   * services stop. A peer that does not finish the close handshake is destroyed after about a
+   * second, so the wait is bounded by that and by the shutdown timeout.
+   */
+  private async waitForConnectionsClosed(): Promise<void> {
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, CONNECTION_CLOSE_POLL_MS));
+    }
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
