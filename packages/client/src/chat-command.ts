@@ -45,6 +45,7 @@ export function runChat(options: ChatOptions, streams: ChatStreams): Promise<num
   const lines = createInterface({ input: streams.input, terminal: interactive });
   const sends: Promise<unknown>[] = [];
   let failedSends = 0;
+  let pendingSends = 0;
   let lastPrintedSeq = 0;
   let typingNames = new Set<string>();
   let finished = false;
@@ -125,6 +126,12 @@ export function runChat(options: ChatOptions, streams: ChatStreams): Promise<num
       }
       finished = true;
       lines.close();
+      if (pendingSends > 0) {
+        print(
+          streams.errorOutput,
+          `* waiting for ${pendingSends} message(s) to be acknowledged; press Ctrl+C to quit without them`,
+        );
+      }
       await Promise.allSettled(sends);
       exit(failedSends > 0 ? 1 : 0);
     };
@@ -157,19 +164,34 @@ export function runChat(options: ChatOptions, streams: ChatStreams): Promise<num
         }
         return;
       }
-      const sent = room.send(line).catch((error: ConfabError) => {
-        failedSends++;
-        print(streams.errorOutput, `! not sent: ${error.message} (${error.code})`);
-      });
+      pendingSends++;
+      const sent = room
+        .send(line)
+        .catch((error: ConfabError) => {
+          failedSends++;
+          print(streams.errorOutput, `! not sent: ${error.message} (${error.code})`);
+        })
+        .finally(() => {
+          pendingSends--;
+        });
       sends.push(sent);
     });
     lines.on('close', () => void finish());
-    lines.on('SIGINT', () => void finish());
+    // A second interrupt while finish() waits exits at once and says what was left unsent.
+    lines.on('SIGINT', () => {
+      if (finished && pendingSends > 0) {
+        print(streams.errorOutput, `! quit with ${pendingSends} message(s) not sent`);
+        exit(1);
+        return;
+      }
+      void finish();
+    });
 
     if (interactive) {
       streams.input.on('keypress', (_character: string, key: { name?: string } | undefined) => {
         if (key?.name !== 'return' && key?.name !== 'enter') {
-          room.setTyping(lines.line !== '');
+          // A command being typed (/who, /quit) is not a message, so others are not shown typing.
+          room.setTyping(lines.line !== '' && !lines.line.startsWith('/'));
         }
       });
       lines.setPrompt('> ');
