@@ -21,6 +21,8 @@ export class ServerMetrics {
   readonly deliveries: Counter;
   readonly sendToAck: Histogram;
   readonly storeAppend: Histogram;
+  readonly storeBatchSize: Histogram;
+  readonly storeWrite: Histogram;
   readonly brokerPublished: Counter;
   readonly brokerReceived: Counter;
   readonly resumes: Counter<'result'>;
@@ -77,6 +79,18 @@ export class ServerMetrics {
     this.storeAppend = new Histogram({
       name: 'confab_store_append_seconds',
       help: 'Time for the store to commit one append, including the wait for its batch.',
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
+    this.storeBatchSize = new Histogram({
+      name: 'confab_store_batch_size',
+      help: 'Appends written in one store transaction (group commit).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    });
+    this.storeWrite = new Histogram({
+      name: 'confab_store_write_seconds',
+      help: 'Time to write and commit one store transaction.',
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });

@@ -52,6 +52,10 @@ export class ConfabServer {
       rooms: () => hub.roomCount,
       subscriptions: () => hub.subscriptionCount,
     });
+    services.store.onBatchCommitted = (size, durationMs) => {
+      this.metrics.storeBatchSize.observe(size);
+      this.metrics.storeWrite.observe(durationMs / 1000);
+    };
     this.context = {
       config,
       services,

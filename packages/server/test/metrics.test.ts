@@ -58,6 +58,13 @@ describe('metrics endpoint', () => {
     assert.equal(sample(text, 'confab_errors_total', '{code="not_joined"}'), 1);
     assert.equal(sample(text, 'confab_errors_total', '{code="invalid_frame"}'), 1);
     assert.ok(sample(text, 'confab_process_resident_memory_bytes') > 0, 'process metrics are exported');
+    assert.ok(sample(text, 'confab_store_batch_size_count') >= 1, 'store transactions are counted');
+    assert.equal(sample(text, 'confab_store_batch_size_sum'), 4, 'every append went through a transaction');
+    assert.equal(
+      sample(text, 'confab_store_write_seconds_count'),
+      sample(text, 'confab_store_batch_size_count'),
+      'one write time per transaction',
+    );
   });
 
   test('resume results counted', { timeout: TEST_TIMEOUT_MS }, async (t) => {

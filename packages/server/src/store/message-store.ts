@@ -52,6 +52,11 @@ export interface MessageStore {
   check(): Promise<void>;
   /** Finishes the writes under way, then closes. */
   close(): Promise<void>;
+  /**
+   * Called after each committed write transaction with the number of appends it carried and how
+   * long the write took, in milliseconds. Stores that write in batches call it; others need not.
+   */
+  onBatchCommitted?: (size: number, durationMs: number) => void;
 }
 
 /** The store cannot be reached or cannot commit right now; the request may be retried. */

@@ -76,6 +76,7 @@ interface EventRow {
  * writers on different nodes serialize per room and a rolled-back append leaves no gap.
  */
 export class PostgresStore implements MessageStore {
+  onBatchCommitted?: (size: number, durationMs: number) => void;
   private readonly pool: pg.Pool;
   private readonly schema: string;
   private readonly logger: Logger;
@@ -313,6 +314,7 @@ export class PostgresStore implements MessageStore {
 
     let rows: AppendRow[];
     try {
+      const startedAtMs = performance.now();
       const result = await this.pool.query<AppendRow>(
         `SELECT * FROM ${this.schema}.append_events(
            $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[])`,
@@ -327,6 +329,7 @@ export class PostgresStore implements MessageStore {
         ],
       );
       rows = result.rows;
+      this.onBatchCommitted?.(items.length, performance.now() - startedAtMs);
       this.markReachable();
     } catch (error) {
       if (isPostgresUnavailable(error)) {

@@ -114,6 +114,7 @@ const EVENT_COLUMNS =
  * const { event, duplicate } = await store.append(request);
  */
 export class SqliteStore implements MessageStore {
+  onBatchCommitted?: (size: number, durationMs: number) => void;
   readonly stats: SqliteStoreStats = {
     transactionsCommitted: 0,
     transactionsFailed: 0,
@@ -369,7 +370,9 @@ export class SqliteStore implements MessageStore {
       }
       // BEGIN IMMEDIATE takes the write lock up front, so the heads read inside the transaction
       // cannot change under it, even when another process writes to the same file.
+      const startedAtMs = performance.now();
       this.writeBatch.immediate(batch, Date.now());
+      this.onBatchCommitted?.(batch.length, performance.now() - startedAtMs);
     } catch (error) {
       this.rollBackAfterFailure();
       this.stats.transactionsFailed++;

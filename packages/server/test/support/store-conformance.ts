@@ -373,6 +373,32 @@ export function describeStoreConformance(
       );
     });
 
+    test('SQL and script text stored verbatim', { timeout: TEST_TIMEOUT_MS }, async () => {
+      const store = await newStore();
+      const room = uniqueRoom();
+      const contents = [
+        "'); DROP TABLE events; --",
+        "Robert'); DELETE FROM rooms WHERE ('1'='1",
+        '1 OR 1=1; SELECT * FROM meta',
+        '$1 $2::text E\'\\x00\' %s %d ?',
+        '<script>alert("x")</script><img src=x onerror=alert(1)>',
+      ];
+      const sender: UserRef = { id: "user'); DROP TABLE events; --", name: '<b>Mallory</b>' };
+
+      for (const content of contents) {
+        await store.append(message(room, { content, sender }));
+      }
+      const later = await store.append(message(room, { content: 'still works', sender }));
+      const page = await store.range({ room, limit: contents.length + 1 });
+
+      assert.deepEqual(
+        page.events.map((event) => event.content),
+        [...contents, 'still works'],
+      );
+      assert.ok(page.events.every((event) => event.sender.id === sender.id && event.sender.name === sender.name));
+      assert.equal(later.event.seq, contents.length + 1, 'the log kept counting after the hostile text');
+    });
+
     test('unicode content round-trips', { timeout: TEST_TIMEOUT_MS }, async () => {
       const store = await newStore();
       const room = uniqueRoom();
