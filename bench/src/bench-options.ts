@@ -61,10 +61,14 @@ export interface BenchOptions {
   loadWorkers: number;
   /** Whether to write docs/benchmarks.md. A full run writes it by default and a quick run does not. */
   writeDocs: boolean;
+  /** The --docs or --no-docs flag as given, undefined when neither was. */
+  docsFlag: boolean | undefined;
   /** Hard limit on the whole run, in milliseconds. */
   deadlineMs: number;
   /** Folder for V8 CPU profiles of the server processes (`node --cpu-prof`); none when undefined. */
   cpuProfileDirectory: string | undefined;
+  /** A results file to render the report from again, instead of running the suite. */
+  reportFrom: string | undefined;
 }
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -75,6 +79,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --load-workers N     load-generator processes (default: 1)
   --docs / --no-docs   write docs/benchmarks.md (default: on for a full run, off for --quick)
   --cpu-prof DIR       write a V8 CPU profile of every server process into DIR
+  --report-from FILE   render the Markdown and SVG again from a results file in bench-results/, without running
   --help               print this text`;
 
 /** Parses the suite's command-line arguments; throws with the usage text on a bad one. */
@@ -85,6 +90,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   let loadWorkers = 1;
   let writeDocs: boolean | undefined;
   let cpuProfileDirectory: string | undefined;
+  let reportFrom: string | undefined;
 
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];
@@ -120,6 +126,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       case '--cpu-prof':
         cpuProfileDirectory = resolve(value());
         break;
+      case '--report-from':
+        reportFrom = resolve(value());
+        break;
       case '--help':
         return 'help';
       default:
@@ -133,8 +142,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     targets,
     loadWorkers,
     writeDocs: writeDocs ?? !quick,
+    docsFlag: writeDocs,
     deadlineMs: quick ? 5 * 60_000 : 120 * 60_000,
     cpuProfileDirectory,
+    reportFrom,
   };
 }
 

@@ -12,8 +12,8 @@ export function median(values: Array<number | null | undefined>): number | null 
 }
 
 /**
- * Combines repetitions: the median of every number, a flag when any repetition raised it, every
- * distinct note, and the steps of the repetition whose throughput is the median.
+ * Combines repetitions: the median of every number, a flag when any repetition raised it, and the
+ * notes and steps of the repetition whose throughput is the median.
  */
 export function medianMetrics(repetitions: Metrics[]): Metrics {
   const first = repetitions[0];
@@ -49,8 +49,18 @@ export function medianMetrics(repetitions: Metrics[]): Metrics {
     loadGeneratorBound: repetitions.some((metrics) => metrics.loadGeneratorBound),
     serverSaturated: repetitions.some((metrics) => metrics.serverSaturated),
     contended: repetitions.some((metrics) => metrics.contended),
-    notes: [...new Set(repetitions.flatMap((metrics) => metrics.notes))],
+    notes: representativeNotes(representative, repetitions),
     details,
     ...(representative.steps === undefined ? {} : { steps: representative.steps }),
   };
+}
+
+/** Returns the notes of the median repetition, plus how many repetitions were contended. */
+function representativeNotes(representative: Metrics, repetitions: Metrics[]): string[] {
+  const contended = repetitions.filter((metrics) => metrics.contended).length;
+  const notes = [...representative.notes];
+  if (contended > 0) {
+    notes.push(`${contended} of ${repetitions.length} repetitions contended`);
+  }
+  return notes;
 }

@@ -15,7 +15,7 @@ export interface ProcessSample {
   /**
    * Time the main thread (the event loop) spent runnable but waiting for a core, in microseconds,
    * from /proc/<pid>/schedstat; 0 where the kernel does not report it. A large share of a window
-   * means other processes held the core.
+   * means other processes, or the process's own helper threads, kept the core busy.
    */
   runQueueWaitMicros: number;
 }

@@ -2,19 +2,20 @@
  * Confab's benchmark suite: every workload against every target in one run, with one load
  * generator. `npm run bench -- --help` lists the options.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 
 import { FULL_SCALE, parseBenchOptions, QUICK_SCALE, USAGE, type BenchOptions } from './bench-options.js';
 import { canPinCores, killAllChildren, pinCurrentProcess, REPOSITORY_ROOT } from './child-processes.js';
 import { compileChildren } from './compile-children.js';
+import { medianMetrics } from './median-metrics.js';
 import { checkGoals } from './report/goals.js';
-import { describeMachine } from './report/machine-info.js';
+import { describeMachine, type MachineInfo } from './report/machine-info.js';
 import { chartPanels, renderMarkdown } from './report/markdown-report.js';
 import { renderBarPanels } from './report/svg-chart.js';
-import { runSuite, type CoreLayout } from './suite-runner.js';
-import { probeEnvironment } from './targets/bench-environment.js';
+import { runSuite, type CoreLayout, type SuiteResult } from './suite-runner.js';
+import { probeEnvironment, type BenchEnvironment } from './targets/bench-environment.js';
 import { checkSocketIoTarget } from './targets/socketio-preflight.js';
 import { ALL_WORKLOADS } from './workloads/all-workloads.js';
 
@@ -74,17 +75,42 @@ async function main(options: BenchOptions): Promise<number> {
 
   const suite = await runSuite(options, workloads, environment, cores, log);
   machine.loadAverageEnd = loadavg()[0] ?? 0;
-  const goals = checkGoals(suite.outcomes);
 
   const stamp = machine.date.replace(/[:.]/g, '-');
   const resultsDirectory = join(REPOSITORY_ROOT, 'bench-results');
   mkdirSync(resultsDirectory, { recursive: true });
   const jsonPath = join(resultsDirectory, `${stamp}-${options.scale.mode}.json`);
-  writeFileSync(jsonPath, `${JSON.stringify({ machine, options, environment: redactEnvironment(environment), cores, suite, goals }, null, 2)}\n`);
+  const results: SavedResults = { machine, options, environment: redactEnvironment(environment), cores, suite };
+  writeFileSync(jsonPath, `${JSON.stringify({ ...results, goals: checkGoals(suite.outcomes) }, null, 2)}\n`);
+  writeReports(results, jsonPath, options.writeDocs);
 
-  const docsDirectory = options.writeDocs ? join(REPOSITORY_ROOT, 'docs') : resultsDirectory;
+  const failed = suite.outcomes.filter((outcome) => outcome.status === 'failed');
+  for (const outcome of failed) {
+    log(`FAILED ${outcome.workload} on ${outcome.target}: ${outcome.reason ?? ''}`);
+  }
+  return failed.length === 0 ? 0 : 1;
+}
+
+/** The contents of a results file in bench-results/, enough to render its report again. */
+interface SavedResults {
+  machine: MachineInfo;
+  options: BenchOptions;
+  environment: BenchEnvironment;
+  cores: CoreLayout;
+  suite: SuiteResult;
+}
+
+/** Writes the Markdown page and the SVG chart, into docs/ or next to the results file. */
+function writeReports(results: SavedResults, jsonPath: string, writeDocs: boolean): void {
+  const { machine, options, environment, cores, suite } = results;
+  const workloads = ALL_WORKLOADS.filter(
+    (workload) => options.workloads.length === 0 || options.workloads.includes(workload.id),
+  );
+  const goals = checkGoals(suite.outcomes);
+
+  const docsDirectory = writeDocs ? join(REPOSITORY_ROOT, 'docs') : join(REPOSITORY_ROOT, 'bench-results');
   mkdirSync(docsDirectory, { recursive: true });
-  const baseName = options.writeDocs ? 'benchmarks' : `benchmarks-${options.scale.mode}`;
+  const baseName = writeDocs ? 'benchmarks' : `benchmarks-${options.scale.mode}`;
   const markdownPath = join(docsDirectory, `${baseName}.md`);
   const chartPath = join(docsDirectory, `${baseName}.svg`);
   const subtitle = `${options.scale.mode} mode, ${machine.date.slice(0, 10)}, ${machine.cpuModel} ×${machine.cores}, Node ${machine.nodeVersion}`;
@@ -106,19 +132,24 @@ async function main(options: BenchOptions): Promise<number> {
 
   log('goals:');
   for (const goal of goals) {
-    log(`  ${goal.status.padEnd(12)} ${goal.goal}: ${goal.measured}`);
+    log(`  ${goal.status.padEnd(12)} ${goal.goal}: ${goal.measured}${goal.caveat === '' ? '' : ` (${goal.caveat})`}`);
   }
-  log(`wrote ${relative(REPOSITORY_ROOT, jsonPath)}, ${relative(REPOSITORY_ROOT, markdownPath)} and ${relative(REPOSITORY_ROOT, chartPath)}`);
-  log(`finished in ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
-
-  const failed = suite.outcomes.filter((outcome) => outcome.status === 'failed');
-  for (const outcome of failed) {
-    log(`FAILED ${outcome.workload} on ${outcome.target}: ${outcome.reason ?? ''}`);
-  }
-  return failed.length === 0 ? 0 : 1;
+  log(`wrote ${relative(REPOSITORY_ROOT, markdownPath)} and ${relative(REPOSITORY_ROOT, chartPath)} from ${relative(REPOSITORY_ROOT, jsonPath)}`);
 }
 
-function redactEnvironment(environment: Awaited<ReturnType<typeof probeEnvironment>>): Record<string, string | undefined> {
+/** Renders the report of an earlier run again, recomputing medians and goals with the current code. */
+function renderFromResults(path: string, writeDocs: boolean | undefined): number {
+  const results = JSON.parse(readFileSync(path, 'utf8')) as SavedResults;
+  for (const outcome of results.suite.outcomes) {
+    if (outcome.repetitions.length > 0 && outcome.status === 'measured') {
+      outcome.median = medianMetrics(outcome.repetitions);
+    }
+  }
+  writeReports(results, path, writeDocs ?? results.options.scale.mode === 'full');
+  return 0;
+}
+
+function redactEnvironment(environment: BenchEnvironment): BenchEnvironment {
   return {
     databaseUrl: environment.databaseUrl?.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@'),
     databaseProblem: environment.databaseProblem,
@@ -138,6 +169,8 @@ try {
   if (parsed === 'help') {
     process.stdout.write(`${USAGE}\n`);
     exitCode = 0;
+  } else if (parsed.reportFrom !== undefined) {
+    exitCode = renderFromResults(parsed.reportFrom, parsed.docsFlag);
   } else {
     exitCode = await main(parsed);
   }

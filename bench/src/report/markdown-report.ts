@@ -53,10 +53,17 @@ export function renderMarkdown(input: ReportInput): string {
     '',
   );
 
-  lines.push('## Goals', '', 'Checked against the medians below; reported, never asserted.', '');
-  lines.push('| Goal | Status | Measured |', '| --- | --- | --- |');
+  lines.push(
+    '## Goals',
+    '',
+    'Checked against the medians below; reported, never asserted. A caveat names the results behind a status that ' +
+      'were taken while other processes held the core (contended) or while the load generator was the limit (LG-bound): ' +
+      'such a status may change on a quiet machine.',
+    '',
+  );
+  lines.push('| Goal | Status | Measured | Caveat |', '| --- | --- | --- | --- |');
   for (const goal of goals) {
-    lines.push(`| ${goal.goal} | ${goal.status} | ${goal.measured} |`);
+    lines.push(`| ${goal.goal} | ${goal.status} | ${goal.measured} | ${goal.caveat} |`);
   }
   lines.push('');
 
@@ -89,10 +96,10 @@ function methodLines(options: BenchOptions): string[] {
   return [
     '- Every target runs in its own child process on 127.0.0.1, started fresh for each repetition. Server CPU is utime + stime ' +
       'from `/proc/<pid>/stat` (10 ms ticks) read at the edges of each measurement window; memory is VmRSS from `/proc/<pid>/status`.',
-    '- Targets: **raw ws** relays each message to its room, framed once with `Sender.frame` and written to every socket; ' +
-      '**Socket.IO 4** uses `io.to(room).emit`, WebSocket transport only, no per-message deflate; **Confab** is `startServer` ' +
-      'from @confab/server with the in-memory store (`MemoryStore`), SQLite (a temporary file, synchronous full or normal), ' +
-      'or PostgreSQL (its own schema). Confab clients authenticate with HS256 JWTs; the baselines check no token.',
+    '- Targets: **raw ws** relays each message to its room, framed once with `Sender.frame` and written to every socket. ' +
+      '**Socket.IO 4** uses `io.to(room).emit`, with the WebSocket transport only and no per-message deflate. **Confab** is ' +
+      '`startServer` from @confab/server with the in-memory store (`MemoryStore`), SQLite (a temporary file, synchronous ' +
+      'full or normal), or PostgreSQL (its own schema). Confab clients authenticate with HS256 JWTs, and the baselines check no token.',
     `- Confab's per-user send limit is raised to ${BENCH_SEND_RATE_PER_SECOND.toLocaleString('en-US')}/s (burst ${BENCH_SEND_BURST.toLocaleString('en-US')}) ` +
       'for every Confab target, so the rate limiter is not what is measured. Every other setting is the default.',
     `- One load generator for all targets: ${options.loadWorkers} worker process(es) holding every client on the \`ws\` client, ` +
@@ -106,10 +113,11 @@ function methodLines(options: BenchOptions): string[] {
       'delivery is read at the reference rate (even when that step saturated), and p50/p99 come from an extra step at ' +
       'half of the sustained rate. One unrecorded step at the lowest rate warms up each target first.',
     `- A run is marked **LG-bound** when the load generator used ${BUSY_CORE_FRACTION * 100}% or more of its core(s), or fell behind its send ` +
-      'schedule, at the step that ended the climb: that ceiling belongs to the load generator, not to the server. ' +
+      'schedule, at the step that ended the climb. That ceiling belongs to the load generator, not to the server. ' +
       '**saturated** marks a ceiling where the server was the limit. **contended** marks a ceiling reached while the ' +
-      `server's or the load generator's event loop spent ${CONTENDED_WAIT_FRACTION * 100}% of the window or more waiting for a core that another ` +
-      'process held (`/proc/<pid>/schedstat`): on this shared machine, such a ceiling is partly set by other work.',
+      `server's or the load generator's event loop spent ${CONTENDED_WAIT_FRACTION * 100}% of the window or more runnable but waiting for its ` +
+      'core (run-queue delay from `/proc/<pid>/schedstat`). The core was busy with other processes on this shared ' +
+      "machine, or with the process's own GC and compiler threads, which share its single pinned core.",
     quick
       ? '- **Quick mode**: counts are scaled down (for example 100 members instead of 1,000, 500 connections instead of 5,000) and each run is done once.'
       : `- Each workload and target runs ${scale.repetitions} times; tables show the median of each figure.`,

@@ -25,7 +25,7 @@ export interface StepMetrics {
   loadGeneratorBound: boolean;
   /** The rate fell short while neither the server nor the load generator used a full core. */
   shortfallUnexplained: boolean;
-  /** Another process held a core the server or load generator needed for a fifth of the window or more. */
+  /** The server's or load generator's event loop waited for its core for a fifth of the window or more. */
   contended: boolean;
   /** Whether every expected delivery arrived after the step; false when some never did. */
   drained: boolean;
@@ -44,7 +44,7 @@ export interface Metrics {
   errors: number;
   loadGeneratorBound: boolean;
   serverSaturated: boolean;
-  /** Other processes on the machine took a core the run needed, at the step that ended the climb. */
+  /** The event loops waited for their cores at the step that ended the climb (see `StepMetrics`). */
   contended: boolean;
   notes: string[];
   details: Record<string, number | string | boolean | null>;
