@@ -177,7 +177,7 @@ export function runChat(options: ChatOptions, streams: ChatStreams): Promise<num
       sends.push(sent);
     });
     lines.on('close', () => void finish());
-    // A second interrupt while finish() waits exits at once and says what was left unsent.
+    // A second interrupt while finish() waits exits at once and reports what was left unsent.
     lines.on('SIGINT', () => {
       if (finished && pendingSends > 0) {
         print(streams.errorOutput, `! quit with ${pendingSends} message(s) not sent`);

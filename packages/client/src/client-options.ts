@@ -19,8 +19,8 @@ export interface ConfabClientOptions {
   guestName?: string;
   /**
    * Secret that fixes the guest's user id (16 to 128 characters of A-Z, a-z, 0-9, `_` and `-`).
-   * Defaults to a random key per client, which keeps one id across reconnects; persist a key (for
-   * example in localStorage) to keep it across page reloads too. Treat it like a token.
+   * Defaults to a random key per client, which keeps one id across reconnects. Persist a key (for
+   * example in localStorage) to keep the id across page reloads too. Treat it like a token.
    */
   guestKey?: string;
   /** WebSocket class; defaults to the global one, else the `ws` package. */

@@ -10,8 +10,8 @@ export interface PresenceChange {
 export type PresenceListener = (change: PresenceChange) => void;
 
 /**
- * Who is in which room, counted by connection so that a user with several tabs or devices is one
- * member. Changes are reported to the listener only on a user's first join and last leave.
+ * Room membership of users, counted by connection so that a user with several tabs or devices is
+ * one member. Changes are reported to the listener only on a user's first join and last leave.
  */
 export interface PresenceService {
   start(listener: PresenceListener): Promise<void>;

@@ -9,9 +9,9 @@ export interface TypingChange {
 export type TypingListener = (change: TypingChange) => void;
 
 /**
- * Typing indicators, per user and room. A start expires by itself after the timeout unless renewed;
- * the listener hears each transition once: started, then stopped (by request, expiry, disconnect,
- * leave or a sent message).
+ * Typing indicators, per user and room. A start expires by itself after the timeout unless renewed.
+ * The listener receives each transition once: started, then stopped by request, expiry, disconnect,
+ * leave or a sent message.
  */
 export interface TypingService {
   start(listener: TypingListener): Promise<void>;

@@ -2,7 +2,7 @@
 export class UserConnections {
   private readonly counts = new Map<string, number>();
 
-  /** Registers a connection unless the user already holds `max`; returns whether it was. */
+  /** Registers a connection unless the user already has `max` open, and returns whether it did. */
   tryAdd(userId: string, max: number): boolean {
     const count = this.counts.get(userId) ?? 0;
     if (count >= max) {

@@ -396,7 +396,9 @@ async function runChildUntilKilled(
     pending = lines.pop() ?? '';
     for (const line of lines) {
       const [clientMessageId, room, seq] = line.split(' ');
-      assert.ok(clientMessageId && room && seq, `malformed line from the child: ${line}`);
+      assert.ok(clientMessageId, `line from the child has no clientMessageId: ${line}`);
+      assert.ok(room, `line from the child has no room: ${line}`);
+      assert.ok(seq, `line from the child has no seq: ${line}`);
       acknowledged.push({ clientMessageId, room, seq: Number(seq) });
     }
     if (acknowledged.length >= ACKS_BEFORE_KILL && !child.killed) {

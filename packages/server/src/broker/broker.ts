@@ -1,6 +1,6 @@
 import type { RoomEvent } from '@confab/protocol';
 
-/** What nodes tell each other about a room. Presence and typing travel through their own services. */
+/** A room update sent between nodes. Presence and typing travel through their own services. */
 export interface BrokerMessage {
   kind: 'event';
   event: RoomEvent;
@@ -10,9 +10,9 @@ export type BrokerListener = (room: string, message: BrokerMessage) => void;
 
 /**
  * Carries room events between the nodes of a cluster. A node subscribes to the rooms its local
- * connections have joined; `publish` reaches every other subscribed node at most once. Whether the
- * publishing node hears its own message back is up to the implementation: the room hub drops
- * anything at or below a subscriber's cursor, so an echo is harmless.
+ * connections have joined, and `publish` should reach every other subscribed node once. Whether the
+ * publishing node receives its own message back is up to the implementation. The room hub drops
+ * anything at or below a subscriber's cursor, so an echo or a repeat is harmless.
  * Delivery is best effort: a lost message is repaired from the store by the seq cursor.
  */
 export interface Broker {

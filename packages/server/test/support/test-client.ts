@@ -168,7 +168,7 @@ export class TestClient {
     ) as Promise<Extract<ServerFrame, { type: T }>>;
   }
 
-  /** The `event` frames received so far for a room, in arrival order. */
+  /** Returns the events received so far for a room, in arrival order. */
   eventsIn(room: string): Extract<ServerFrame, { type: 'event' }>['event'][] {
     return this.frames.flatMap((frame) => (frame.type === 'event' && frame.event.room === room ? [frame.event] : []));
   }

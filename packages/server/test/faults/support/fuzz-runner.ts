@@ -50,9 +50,9 @@ export interface FuzzTarget {
 }
 
 /**
- * Sends `frames` one at a time, each after the outcome of the one before, and checks each outcome:
- * a reply (an error with a code from the catalog other than `internal`, or the request's reply
- * with its request id), or the documented close. A valid typing frame may get no reply, so a ping
+ * Sends `frames` one at a time, each after the outcome of the one before, and checks each outcome.
+ * An outcome is a reply (an error with a catalog code other than `internal`, or the request's
+ * reply with its request id) or the documented close. A valid typing frame may get no reply, so a ping
  * follows it to mark where its outcome ends. A closed connection is replaced by a new one that
  * starts with `opening` again.
  */
