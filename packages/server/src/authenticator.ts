@@ -109,7 +109,7 @@ export class Authenticator {
       id: toWellFormedText(subject),
       name: readDisplayName(payload['name']) ?? truncateCodePoints(toWellFormedText(subject), MAX_DISPLAY_NAME_CODE_POINTS),
       guest: false,
-      access: new RoomAccess(readRoomsClaim(payload['rooms'])),
+      access: RoomAccess.fromClaim(readRoomsClaim(payload['rooms'])),
     };
   }
 

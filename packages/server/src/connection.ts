@@ -15,13 +15,15 @@ import {
   type ServerFrame,
   type TypingRequestFrame,
 } from '@confab/protocol';
-import type { Logger } from 'pino';
+import type { Duplex } from 'node:stream';
+
 import type { RawData, WebSocket } from 'ws';
 
 import type { AuthenticatedUser } from './authenticator.js';
 import { ConfabError } from './confab-error.js';
 import type { ConnectionContext } from './connection-context.js';
-import { PeerSocket } from './peer-socket.js';
+import { ConnectionLog } from './connection-log.js';
+import { PeerSocket, type PeerSocketOwner } from './peer-socket.js';
 import { StoreUnavailableError } from './store/message-store.js';
 import { Subscription, type SubscriptionOwner } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
@@ -36,33 +38,34 @@ const ORDERING_FRAME_TYPES: ReadonlySet<ClientFrame['type']> = new Set(['auth', 
  * Frames are handled in arrival order. `auth`, `join` and `leave` finish before later frames start,
  * but sends start at once, so that a client's burst is written in one store batch.
  */
-export class Connection implements SubscriptionOwner {
+export class Connection implements SubscriptionOwner, PeerSocketOwner {
   readonly connectionId = randomUUID();
   private user: AuthenticatedUser | undefined;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly peer: PeerSocket;
-  private readonly invalidFrames: TokenBucket;
+  /** Created at the first invalid frame: most connections never send one. */
+  private invalidFrames: TokenBucket | undefined;
   private authTimer: NodeJS.Timeout | undefined;
   private ordering: Promise<void> = Promise.resolve();
-  private logger: Logger;
+  private readonly logger: ConnectionLog;
   private closed = false;
 
+  /**
+   * @param socket The socket under `ws`, from the upgrade: frames are written to it directly.
+   * @param remoteAddress The peer's address, for the log.
+   */
   constructor(
     ws: WebSocket,
-    private readonly context: ContextWithRemote,
+    socket: Duplex,
+    private readonly context: ConnectionContext,
+    remoteAddress: string | undefined,
   ) {
     const { config } = context;
-    this.logger = context.logger.child({ connectionId: this.connectionId });
-    const { metrics } = context;
-    this.peer = new PeerSocket(ws, config, this.logger, {
-      droppedFrame: (kind) => metrics.droppedEphemeral.inc({ kind }),
-      closedSlowConsumer: () => metrics.slowConsumerCloses.inc(),
-    });
-    this.peer.onBufferRecovered = (rooms) => void this.resendMembers(rooms);
-    this.invalidFrames = new TokenBucket(INVALID_FRAME_REFILL_PER_SECOND, config.invalidFrameBurst, Date.now());
+    this.logger = new ConnectionLog(context.logger, this);
+    this.peer = new PeerSocket(ws, socket, config, context.heartbeat, this.logger, context.peerObserver, this);
 
     this.authTimer = setTimeout(() => {
-      this.logger.info('closing connection: no auth frame in time');
+      this.logger.info({}, 'closing connection: no auth frame in time');
       this.peer.close(CLOSE_CODES.authTimeout, 'authentication timed out');
     }, config.authTimeoutMs);
     this.authTimer.unref();
@@ -74,7 +77,7 @@ export class Connection implements SubscriptionOwner {
       // closes the socket with the matching code itself.
       this.logger.info({ err: error }, 'websocket error');
     });
-    this.logger.info({ remoteAddress: context.remoteAddress }, 'connection opened');
+    this.logger.info({ remoteAddress }, 'connection opened');
   }
 
   get userId(): string {
@@ -89,6 +92,10 @@ export class Connection implements SubscriptionOwner {
     return sent;
   }
 
+  bufferRecovered(rooms: string[]): void {
+    void this.resendMembers(rooms);
+  }
+
   waitForDrain(): Promise<boolean> {
     return this.peer.waitForDrain();
   }
@@ -99,7 +106,7 @@ export class Connection implements SubscriptionOwner {
   }
 
   private sendFrame(frame: ServerFrame): void {
-    this.peer.send(JSON.stringify(frame), 'reply');
+    this.peer.sendText(JSON.stringify(frame));
   }
 
   private handleMessage(data: RawData, isBinary: boolean): void {
@@ -133,8 +140,10 @@ export class Connection implements SubscriptionOwner {
     }
     this.sendFrame(frame);
 
+    const { invalidFrameBurst } = this.context.config;
+    this.invalidFrames ??= new TokenBucket(INVALID_FRAME_REFILL_PER_SECOND, invalidFrameBurst, Date.now());
     if (this.invalidFrames.take(Date.now()) > 0) {
-      this.logger.warn('closing connection: too many invalid frames');
+      this.logger.warn({}, 'closing connection: too many invalid frames');
       this.peer.close(CLOSE_CODES.policyViolation, 'too many invalid frames');
     }
   }
@@ -213,7 +222,6 @@ export class Connection implements SubscriptionOwner {
     clearTimeout(this.authTimer);
     this.authTimer = undefined;
     this.user = user;
-    this.logger = this.logger.child({ userId: user.id });
     this.logger.info({ guest: user.guest }, 'authenticated');
     this.sendFrame({
       type: 'welcome',
@@ -428,7 +436,7 @@ export class Connection implements SubscriptionOwner {
       }
       try {
         const members = await this.context.services.presence.members(room);
-        this.peer.send(JSON.stringify({ type: 'members', room, members } satisfies ServerFrame), 'reply');
+        this.peer.sendText(JSON.stringify({ type: 'members', room, members } satisfies ServerFrame));
       } catch (error) {
         this.logger.warn({ err: error, room }, 'could not resend the member list');
       }
@@ -464,6 +472,7 @@ export class Connection implements SubscriptionOwner {
     this.closed = true;
     clearTimeout(this.authTimer);
     this.peer.dispose();
+    this.context.connectionClosed(this);
     this.logger.info({ code, reason }, 'connection closed');
 
     const user = this.user;
@@ -480,8 +489,3 @@ export class Connection implements SubscriptionOwner {
 }
 
 type ServerErrorCode = Extract<ServerFrame, { type: 'error' }>['code'];
-
-/** The server context plus the peer's address, for logs. */
-export interface ContextWithRemote extends ConnectionContext {
-  remoteAddress: string | undefined;
-}

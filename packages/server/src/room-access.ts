@@ -5,6 +5,11 @@
 export class RoomAccess {
   static readonly ALL = new RoomAccess(undefined);
 
+  /** The access a `rooms` claim grants; tokens without the claim share one unrestricted instance. */
+  static fromClaim(entries: readonly string[] | undefined): RoomAccess {
+    return entries === undefined ? RoomAccess.ALL : new RoomAccess(entries);
+  }
+
   private readonly exact: Set<string>;
   private readonly patterns: string[];
   private readonly unrestricted: boolean;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 
 import type { Broker } from './broker/broker.js';
 import type { Subscription } from './subscription.js';
+import { encodeTextFrame } from './wire-frame.js';
 
 /** The rooms that this node's connections have joined, and fan-out of frames to them. */
 export class RoomHub {
@@ -60,7 +61,7 @@ export class RoomHub {
     if (members === undefined) {
       return;
     }
-    const encoded = Buffer.from(JSON.stringify({ type: 'event', event }));
+    const encoded = encodeTextFrame(JSON.stringify({ type: 'event', event }));
     for (const subscription of members) {
       subscription.offer(event, encoded);
     }
@@ -75,7 +76,7 @@ export class RoomHub {
     if (members === undefined) {
       return;
     }
-    const encoded = Buffer.from(JSON.stringify(frame));
+    const encoded = encodeTextFrame(JSON.stringify(frame));
     for (const subscription of members) {
       if (subscription.isStarted && subscription.owner.userId !== exceptUserId) {
         subscription.owner.sendEncoded(encoded, kind, room);

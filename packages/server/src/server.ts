@@ -11,6 +11,7 @@ import { guestsAllowed, resolveConfig, type ServerConfig } from './config.js';
 import { isLoopback, validateConfig } from './config-validation.js';
 import { Connection } from './connection.js';
 import type { ConnectionContext } from './connection-context.js';
+import { Heartbeat } from './heartbeat.js';
 import { createLogger } from './logger.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RoomHub } from './room-hub.js';
@@ -34,6 +35,7 @@ export class ConfabServer {
   private readonly connections = new Set<Connection>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly context: ConnectionContext;
+  private readonly heartbeat: Heartbeat;
   private readonly originPolicy: OriginPolicy;
   private readonly staticFiles: StaticFiles | undefined;
   readonly metrics: ServerMetrics;
@@ -56,6 +58,8 @@ export class ConfabServer {
       this.metrics.storeBatchSize.observe(size);
       this.metrics.storeWrite.observe(durationMs / 1000);
     };
+    this.heartbeat = new Heartbeat(config.pingIntervalMs, config.pingTimeoutMs);
+    const { metrics } = this;
     this.context = {
       config,
       services,
@@ -69,7 +73,13 @@ export class ConfabServer {
       }),
       userConnections: new UserConnections(),
       logger,
-      metrics: this.metrics,
+      metrics,
+      heartbeat: this.heartbeat,
+      peerObserver: {
+        droppedFrame: (kind) => metrics.droppedEphemeral.inc({ kind }),
+        closedSlowConsumer: () => metrics.slowConsumerCloses.inc(),
+      },
+      connectionClosed: (connection) => this.connections.delete(connection),
       track: (work) => this.track(work),
       now,
     };
@@ -151,6 +161,7 @@ export class ConfabServer {
     }
     await this.waitForConnectionsClosed();
     this.http.closeAllConnections();
+    this.heartbeat.stop();
 
     const { services } = this;
     await services.typing.close();
@@ -226,11 +237,14 @@ export class ConfabServer {
       return;
     }
 
-    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      const connection = new Connection(ws, { ...this.context, remoteAddress: request.socket.remoteAddress });
-      this.connections.add(connection);
-      ws.once('close', () => this.connections.delete(connection));
-    });
+    // Only the address is kept: a closure that used `request` would hold it for the socket's life.
+    const remoteAddress = request.socket.remoteAddress;
+    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => this.accept(ws, socket, remoteAddress));
+  }
+
+  private accept(ws: WebSocket, socket: Duplex, remoteAddress: string | undefined): void {
+    const connection = new Connection(ws, socket, this.context, remoteAddress);
+    this.connections.add(connection);
   }
 
   private async handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,7 +1,8 @@
 import type { RoomEvent } from '@confab/protocol';
-import type { Logger } from 'pino';
 
+import type { EventLog } from './connection-log.js';
 import type { MessageStore } from './store/message-store.js';
+import { encodeTextFrame } from './wire-frame.js';
 
 /** Largest page a subscription reads from the store while catching up. */
 const CATCH_UP_PAGE_SIZE = 100;
@@ -38,7 +39,7 @@ export class Subscription {
     readonly room: string,
     readonly owner: SubscriptionOwner,
     private readonly store: MessageStore,
-    private readonly logger: Logger,
+    private readonly logger: EventLog,
   ) {}
 
   /** Whether presence and typing may be sent: only after the `joined` reply went out. */
@@ -61,7 +62,7 @@ export class Subscription {
     }
   }
 
-  /** Offers a live event, encoded once for every subscriber as an `event` frame. */
+  /** Offers a live event, with its `event` frame as `encodeTextFrame` built it for every subscriber. */
   offer(event: RoomEvent, encoded: Buffer): void {
     if (this.closed) {
       return;
@@ -136,7 +137,7 @@ export class Subscription {
       if (event.seq !== this.nextSeq) {
         continue;
       }
-      const encoded = Buffer.from(JSON.stringify({ type: 'event', event }));
+      const encoded = encodeTextFrame(JSON.stringify({ type: 'event', event }));
       if (!this.owner.sendEncoded(encoded, 'event', this.room)) {
         return false;
       }
