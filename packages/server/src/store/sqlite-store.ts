@@ -16,7 +16,6 @@
  *
  * In both modes a batch is committed whole or not at all.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -32,7 +31,15 @@ import {
   type RangeQuery,
   type RangeResult,
 } from './message-store.js';
+import {
+  configureConnection,
+  EVENT_COLUMNS,
+  SqliteBatchWriter,
+  type BatchAppend,
+  type EventRow,
+} from './sqlite-batch-writer.js';
 import { migrateSqliteSchema } from './sqlite-migrations.js';
+import { SameThreadSink, WriterThread, type BatchSink } from './sqlite-writer-thread.js';
 
 /** How long a write waits for another connection's write lock before it fails, by default. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -69,43 +76,15 @@ interface PendingAppend {
   request: AppendRequest;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
-  /** Set inside the transaction, handed to `resolve` once it has committed. */
-  result: AppendResult | undefined;
 }
-
-interface EventRow {
-  room: string;
-  seq: number;
-  id: string;
-  kind: string;
-  sender_id: string;
-  sender_name: string;
-  client_message_id: string;
-  body: string;
-  created_at: number;
-}
-
-type WriteBatchFunction = (batch: PendingAppend[], timestamp: number) => void;
-
-type InsertParameters = [
-  room: string,
-  seq: number,
-  id: string,
-  kind: string,
-  senderId: string,
-  senderName: string,
-  clientMessageId: string,
-  body: string,
-  createdAt: number,
-];
-
-const EVENT_COLUMNS =
-  'room, seq, id, kind, sender_id, sender_name, client_message_id, body, created_at';
 
 /**
- * A `MessageStore` on one SQLite file. Appends that arrive in the same event loop turn are written
- * together in one transaction (group commit), so a burst of messages pays for one sync, not one per
- * message.
+ * A `MessageStore` on one SQLite file. Appends are written in batches, one transaction each (group
+ * commit), so a burst of messages pays for one sync, not one per message. A database file is
+ * written by a worker thread with a connection of its own, one batch at a time. The appends that
+ * arrive while a batch commits form the next one. The event loop never waits for a sync or a
+ * checkpoint. Reads use the main thread's connection, which WAL mode lets run beside the writer.
+ * An in-memory database, which only one connection can see, is written in the main thread.
  *
  * @example
  * const store = new SqliteStore({ path: 'data/confab.db', synchronous: 'full', logger });
@@ -130,20 +109,17 @@ export class SqliteStore implements MessageStore {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   private db: Database.Database | undefined;
   private statements: ReturnType<typeof prepareStatements> | undefined;
-  private writeBatch: Database.Transaction<WriteBatchFunction> | undefined;
+  private sink: BatchSink | undefined;
   private epochValue: string | undefined;
 
   private queue: PendingAppend[] = [];
+  /** The batch being committed; the next one waits for it. */
+  private writing: Promise<void> | undefined;
   private flushHandle: NodeJS.Immediate | undefined;
   private readonly flushCallback = (): void => {
     this.flushHandle = undefined;
-    this.flushBatch();
-    if (this.queue.length > 0) {
-      this.flushHandle = setImmediate(this.flushCallback);
-    }
+    void this.flushBatch();
   };
-  // Reused by every batch to track each room's latest seq inside the transaction.
-  private readonly batchHeads = new Map<string, number>();
 
   private lastFailureLogMs = Number.NEGATIVE_INFINITY;
   private suppressedFailureLogs = 0;
@@ -195,7 +171,13 @@ export class SqliteStore implements MessageStore {
       }
 
       db = new Database(this.path, { timeout: this.busyTimeoutMs });
-      this.configureConnection(db);
+      const journalMode = configureConnection(db, this.busyTimeoutMs, this.synchronous);
+      if (journalMode !== 'wal' && isFilePath(this.path)) {
+        this.logger.warn(
+          { path: this.path, journalMode },
+          'SQLite did not switch the database to WAL mode; writes will block readers',
+        );
+      }
       const migration = migrateSqliteSchema(db);
       const statements = prepareStatements(db);
       const epoch = statements.selectEpoch.get();
@@ -205,11 +187,18 @@ export class SqliteStore implements MessageStore {
         );
       }
 
+      if (isFilePath(this.path)) {
+        const thread = new WriterThread(
+          { path: this.path, synchronous: this.synchronous, busyTimeoutMs: this.busyTimeoutMs },
+          this.logger,
+        );
+        await thread.start();
+        this.sink = thread;
+      } else {
+        this.sink = new SameThreadSink(new SqliteBatchWriter(db));
+      }
       this.db = db;
       this.statements = statements;
-      this.writeBatch = db.transaction((batch: PendingAppend[], timestamp: number) => {
-        this.writeBatchRows(batch, timestamp);
-      });
       this.epochValue = epoch;
       this.state = 'open';
       this.logger.info(
@@ -240,12 +229,8 @@ export class SqliteStore implements MessageStore {
     }
 
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject, result: undefined });
-      // setImmediate, not a microtask: it runs after the I/O callbacks of this loop turn, so the
-      // sends of every socket that was readable in this turn join the same batch.
-      if (this.flushHandle === undefined) {
-        this.flushHandle = setImmediate(this.flushCallback);
-      }
+      this.queue.push({ request, resolve, reject });
+      this.scheduleFlush();
     });
   }
 
@@ -316,9 +301,11 @@ export class SqliteStore implements MessageStore {
       clearImmediate(this.flushHandle);
       this.flushHandle = undefined;
     }
-    while (this.queue.length > 0) {
-      this.flushBatch();
+    while (this.writing !== undefined || this.queue.length > 0) {
+      await (this.writing ?? this.flushBatch());
     }
+    await this.sink?.close();
+    this.sink = undefined;
 
     if (this.db !== undefined) {
       try {
@@ -330,30 +317,23 @@ export class SqliteStore implements MessageStore {
     }
     this.db = undefined;
     this.statements = undefined;
-    this.writeBatch = undefined;
   }
 
-  private configureConnection(db: Database.Database): void {
-    // busy_timeout first, so that switching to WAL waits for other connections like writes do.
-    db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-    const journalMode = db.pragma('journal_mode = WAL', { simple: true });
-    if (journalMode !== 'wal' && isFilePath(this.path)) {
-      this.logger.warn(
-        { path: this.path, journalMode },
-        'SQLite did not switch the database to WAL mode; writes will block readers',
-      );
+  /**
+   * Starts a batch at the end of this loop turn, unless one is committing: then the next batch
+   * starts when it is done. setImmediate, not a microtask: it runs after the I/O callbacks of the
+   * turn, so the sends of every socket that was readable in it join the same batch.
+   */
+  private scheduleFlush(): void {
+    if (this.writing === undefined && this.flushHandle === undefined) {
+      this.flushHandle = setImmediate(this.flushCallback);
     }
-    db.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    // NOTE: SQLite runs the automatic checkpoint (every 1000 WAL pages by default) inside the
-    // commit that crosses the threshold, so that batch blocks the event loop for the checkpoint's
-    // writes and syncs. A checkpoint on a connection of its own, in a worker thread, would not.
-    db.pragma('foreign_keys = ON');
   }
 
   /** Takes up to `maxBatchSize` queued appends, in call order, and commits them together. */
-  private flushBatch(): void {
-    if (this.queue.length === 0) {
-      return;
+  private flushBatch(): Promise<void> {
+    if (this.writing !== undefined || this.queue.length === 0) {
+      return this.writing ?? Promise.resolve();
     }
 
     let batch: PendingAppend[];
@@ -364,17 +344,24 @@ export class SqliteStore implements MessageStore {
       batch = this.queue.splice(0, this.maxBatchSize);
     }
 
+    this.writing = this.commit(batch).finally(() => {
+      this.writing = undefined;
+      if (this.queue.length > 0 && this.state !== 'closed') {
+        this.scheduleFlush();
+      }
+    });
+    return this.writing;
+  }
+
+  private async commit(batch: PendingAppend[]): Promise<void> {
+    const timestamp = Date.now();
+    let written;
     try {
-      if (this.writeBatch === undefined) {
+      if (this.sink === undefined) {
         throw new Error('the database connection is closed');
       }
-      // BEGIN IMMEDIATE takes the write lock up front, so the heads read inside the transaction
-      // cannot change under it, even when another process writes to the same file.
-      const startedAtMs = performance.now();
-      this.writeBatch.immediate(batch, Date.now());
-      this.onBatchCommitted?.(batch.length, performance.now() - startedAtMs);
+      written = await this.sink.write(batch.map(({ request }) => toBatchAppend(request)), timestamp);
     } catch (error) {
-      this.rollBackAfterFailure();
       this.stats.transactionsFailed++;
       this.logBatchFailure(error, batch.length);
       const failure = new StoreUnavailableError(
@@ -383,78 +370,28 @@ export class SqliteStore implements MessageStore {
         { cause: error },
       );
       for (const pending of batch) {
-        pending.result = undefined;
         pending.reject(failure);
       }
       return;
     }
 
     this.stats.transactionsCommitted++;
-    for (const pending of batch) {
-      const result = pending.result as AppendResult;
-      pending.result = undefined;
-      if (!result.duplicate) {
+    this.onBatchCommitted?.(batch.length, written.durationMs);
+    const { outcomes } = written;
+    for (let index = 0; index < batch.length; index++) {
+      const pending = batch[index] as PendingAppend;
+      const outcome = outcomes[index];
+      if (outcome === undefined) {
+        pending.reject(new StoreUnavailableError('the SQLite writer returned fewer outcomes than appends'));
+      } else if ('duplicateOf' in outcome) {
+        pending.resolve({ event: toRoomEvent(outcome.duplicateOf), duplicate: true });
+      } else {
         this.stats.eventsAppended++;
-      }
-      pending.resolve(result);
-    }
-  }
-
-  /** Runs inside the batch's transaction; any throw rolls the whole batch back. */
-  private writeBatchRows(batch: PendingAppend[], timestamp: number): void {
-    const { insert, selectHead, selectByKey } = this.statements!;
-    const heads = this.batchHeads;
-    heads.clear();
-
-    for (const pending of batch) {
-      const { request } = pending;
-      const { room, sender, clientMessageId } = request;
-      const head = heads.get(room) ?? selectHead.get(room) ?? 0;
-      const seq = head + 1;
-      const id = randomUUID();
-
-      // The insert does nothing when the idempotency key exists, even from earlier in this batch.
-      // The seq then stays free, and the first event is returned instead.
-      const { changes } = insert.run(
-        room,
-        seq,
-        id,
-        request.kind,
-        sender.id,
-        sender.name,
-        clientMessageId,
-        encodeBody(request),
-        timestamp,
-      );
-      if (changes === 1) {
-        heads.set(room, seq);
-        pending.result = {
-          event: buildEvent(request, seq, id, timestamp),
+        pending.resolve({
+          event: buildEvent(pending.request, outcome.seq, outcome.id, timestamp),
           duplicate: false,
-        };
-        continue;
+        });
       }
-
-      heads.set(room, head);
-      const original = selectByKey.get(room, sender.id, clientMessageId);
-      if (original === undefined) {
-        throw new Error(
-          `inserting ${clientMessageId} in room ${room} changed nothing, yet no event has its key`,
-        );
-      }
-      pending.result = { event: toRoomEvent(original), duplicate: true };
-    }
-  }
-
-  private rollBackAfterFailure(): void {
-    const db = this.db;
-    if (db === undefined || !db.open || !db.inTransaction) {
-      return;
-    }
-    try {
-      db.exec('ROLLBACK');
-    } catch (error) {
-      this.logger.error({ err: error, path: this.path }, 'failed to roll back a failed batch');
     }
   }
 
@@ -508,14 +445,6 @@ export class SqliteStore implements MessageStore {
 
 function prepareStatements(db: Database.Database) {
   return {
-    insert: db.prepare<InsertParameters>(
-      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (room, sender_id, client_message_id) DO NOTHING`,
-    ),
-    selectByKey: db.prepare<[string, string, string], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events
-       WHERE room = ? AND sender_id = ? AND client_message_id = ?`,
-    ),
     selectHead: db
       .prepare<[string], number>(
         'SELECT seq FROM events WHERE room = ? ORDER BY seq DESC LIMIT 1',
@@ -538,9 +467,16 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-/** Encodes the kind's payload for the `body` column. */
-function encodeBody(request: AppendRequest): string {
-  return JSON.stringify({ content: request.content });
+/** The append as the writer takes it, with the kind's payload encoded for the `body` column. */
+function toBatchAppend(request: AppendRequest): BatchAppend {
+  return {
+    room: request.room,
+    kind: request.kind,
+    senderId: request.sender.id,
+    senderName: request.sender.name,
+    clientMessageId: request.clientMessageId,
+    body: JSON.stringify({ content: request.content }),
+  };
 }
 
 function buildEvent(request: AppendRequest, seq: number, id: string, timestamp: number): RoomEvent {
