@@ -77,6 +77,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --workloads W1,W3    run only these workloads (default: all)
   --targets raw-ws,... run only these targets (default: all)
   --load-workers N     load-generator processes (default: 1)
+  --repetitions N      repetitions of each workload and target (default: 3, quick: 1)
   --docs / --no-docs   write docs/benchmarks.md (default: on for a full run, off for --quick)
   --cpu-prof DIR       write a V8 CPU profile of every server process into DIR
   --report-from FILE   render the Markdown and SVG again from a results file in bench-results/, without running
@@ -88,6 +89,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   let workloads: string[] = [];
   let targets: string[] = [];
   let loadWorkers = 1;
+  let repetitions: number | undefined;
   let writeDocs: boolean | undefined;
   let cpuProfileDirectory: string | undefined;
   let reportFrom: string | undefined;
@@ -117,6 +119,12 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
           throw new Error(`invalid --load-workers ${loadWorkers}: use an integer from 1 to 8`);
         }
         break;
+      case '--repetitions':
+        repetitions = Number(value());
+        if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 9) {
+          throw new Error(`invalid --repetitions ${repetitions}: use an integer from 1 to 9`);
+        }
+        break;
       case '--docs':
         writeDocs = true;
         break;
@@ -137,7 +145,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   }
 
   return {
-    scale: quick ? QUICK_SCALE : FULL_SCALE,
+    scale: { ...(quick ? QUICK_SCALE : FULL_SCALE), ...(repetitions === undefined ? {} : { repetitions }) },
     workloads,
     targets,
     loadWorkers,

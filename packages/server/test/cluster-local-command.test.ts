@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { clusterSkipReason, deleteKeys, dropSchema, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueKeyPrefix, uniqueSchemaName } from './support/cluster-backends.js';
-import { freePort } from './support/private-redis.js';
+import { canListen } from './support/private-redis.js';
 import { waitUntil } from './support/test-cluster.js';
 
 const TEST_TIMEOUT_MS = 90_000;
@@ -16,7 +16,7 @@ describe('npm run cluster', { skip, timeout: TEST_TIMEOUT_MS }, () => {
   test('starts, prints and stops every node', { timeout: TEST_TIMEOUT_MS }, async () => {
     const schema = uniqueSchemaName();
     const prefix = uniqueKeyPrefix();
-    const basePort = await freePort();
+    const basePort = await freePortPair();
     const child = spawn(
       process.execPath,
       [COMMAND_PATH, '--nodes', '2', '--base-port', String(basePort), '--database-url', TEST_DATABASE_URL, '--redis-url', TEST_REDIS_URL, '--log-level', 'warn'],
@@ -54,3 +54,17 @@ describe('npm run cluster', { skip, timeout: TEST_TIMEOUT_MS }, () => {
     }
   });
 });
+
+/**
+ * Two free consecutive ports below Linux's ephemeral range (32768 and up), where the outgoing
+ * connections of tests running beside this one cannot take the second port between probe and use.
+ */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await canListen(base)) && (await canListen(base + 1))) {
+      return base;
+    }
+  }
+  throw new Error('found no two free consecutive ports between 20000 and 32000');
+}

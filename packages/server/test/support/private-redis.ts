@@ -81,6 +81,20 @@ export class PrivateRedis {
 }
 
 /** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
+/** Whether a server can listen on `port` of 127.0.0.1 right now. */
+export async function canListen(port: number): Promise<boolean> {
+  const server = createServer();
+  server.listen(port, '127.0.0.1');
+  const listening = await Promise.race([
+    once(server, 'listening').then(() => true),
+    once(server, 'error').then(() => false),
+  ]);
+  if (listening) {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  return listening;
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
