@@ -6,6 +6,8 @@ export interface BenchScale {
   repetitions: number;
   /** Traffic before each measurement window, excluded from it, in milliseconds. */
   warmupMs: number;
+  /** Whether each stepped run starts with an unrecorded step at its lowest rate. */
+  warmupStep: boolean;
   /** Length of each measurement window, in milliseconds. */
   stepMs: number;
   /** Message content size in bytes, the same for every target and workload except W7. */
@@ -24,6 +26,7 @@ export const FULL_SCALE: BenchScale = {
   mode: 'full',
   repetitions: 3,
   warmupMs: 1000,
+  warmupStep: true,
   stepMs: 3000,
   payloadBytes: 140,
   fanout: { members: 1000, publisherRates: [20, 40, 80, 160, 320, 640, 1280], referenceRate: 40 },
@@ -39,8 +42,9 @@ export const FULL_SCALE: BenchScale = {
 export const QUICK_SCALE: BenchScale = {
   mode: 'quick',
   repetitions: 1,
-  warmupMs: 150,
-  stepMs: 400,
+  warmupMs: 100,
+  warmupStep: false,
+  stepMs: 300,
   payloadBytes: 140,
   fanout: { members: 100, publisherRates: [100, 800], referenceRate: 100 },
   manyRooms: { rooms: 50, membersPerRoom: 10, sendRates: [500, 4000], referenceRate: 500 },
@@ -48,7 +52,7 @@ export const QUICK_SCALE: BenchScale = {
   idleMemory: { connections: 500, roomSize: 10, idleHoldMs: 500 },
   resume: { rooms: 10, clientsPerRoom: 5, seenEvents: 10, missedEvents: 50, concurrency: 50 },
   durableSend: { senders: 50, sendRates: [2000, 16000], referenceRate: 2000 },
-  slowConsumer: { members: 100, slowFraction: 0.01, publisherRate: 80, payloadBytes: 4000, durationMs: 2000 },
+  slowConsumer: { members: 100, slowFraction: 0.01, publisherRate: 80, payloadBytes: 4000, durationMs: 1000 },
   twoNodes: { members: 100, publisherRates: [100, 800], referenceRate: 100 },
 };
 

@@ -36,6 +36,10 @@ export function checkGoals(outcomes: TargetOutcome[]): GoalCheck[] {
         ['W1', 'socket.io'],
       ]),
     ]),
+    withCaveat(lookup, saturationCpuGoal(lookup, 'confab-sqlite-full'), [
+      ['W1', 'confab-sqlite-full'],
+      ['W1', 'raw-ws'],
+    ]),
     withCaveat(
       lookup,
       throughputRatioGoal(lookup, 'W2', 'confab-sqlite-full', 'socket.io', 1.5, 'W2: confab-sqlite-full deliveries/s ≥ 1.5× Socket.IO'),
@@ -95,6 +99,22 @@ function cpuRatioGoal(lookup: Lookup, target: string, baseline: string, maxRatio
   return {
     goal,
     status: ratio <= maxRatio ? 'met' : 'not met',
+    measured: `${mine.toFixed(2)} vs ${theirs.toFixed(2)} µs per delivery: ${ratio.toFixed(2)}×`,
+  };
+}
+
+/** Coalescing goal: at the highest sustained rate, half the raw ws relay's CPU per delivery at its own. */
+function saturationCpuGoal(lookup: Lookup, target: string): GoalResult {
+  const goal = `W1: ${target} server CPU per delivery at its highest sustained rate ≤ 0.5× raw ws's at its own`;
+  const mine = lookup('W1', target)?.details.cpuMicrosAtSustained;
+  const theirs = lookup('W1', 'raw-ws')?.details.cpuMicrosAtSustained;
+  if (typeof mine !== 'number' || typeof theirs !== 'number' || theirs <= 0) {
+    return { goal, status: 'not measured', measured: 'a figure is missing' };
+  }
+  const ratio = mine / theirs;
+  return {
+    goal,
+    status: ratio <= 0.5 ? 'met' : 'not met',
     measured: `${mine.toFixed(2)} vs ${theirs.toFixed(2)} µs per delivery: ${ratio.toFixed(2)}×`,
   };
 }

@@ -111,7 +111,8 @@ function methodLines(options: BenchOptions): string[] {
       `A step is saturated when less than ${SATURATION_DELIVERED_FRACTION * 100}% of the offered deliveries arrive in the ` +
       `window or p99 exceeds ${SATURATION_P99_MS / 1000} s. The throughput column is the highest sustained step, CPU per ` +
       'delivery is read at the reference rate (even when that step saturated), and p50/p99 come from an extra step at ' +
-      'half of the sustained rate. One unrecorded step at the lowest rate warms up each target first.',
+      'half of the sustained rate.' +
+      (scale.warmupStep ? ' One unrecorded step at the lowest rate warms up each target first.' : ''),
     `- A run is marked **LG-bound** when the load generator used ${BUSY_CORE_FRACTION * 100}% or more of its core(s), or fell behind its send ` +
       'schedule, at the step that ended the climb. That ceiling belongs to the load generator, not to the server. ' +
       '**saturated** marks a ceiling where the server was the limit. **contended** marks a ceiling reached while the ' +

@@ -129,9 +129,9 @@ export async function runSteppedRates(
   planFor: (rate: number) => StepPlan,
 ): Promise<SteppedResult> {
   // One unrecorded step at the lowest rate pays for first use: JIT, pooled database connections,
-  // the store's first pages.
+  // the store's first pages. The quick mode, a smoke run, skips it.
   const firstRate = rates[0];
-  if (firstRate !== undefined) {
+  if (firstRate !== undefined && context.scale.warmupStep) {
     await measureStep(context, target, planFor(firstRate));
   }
 
@@ -216,6 +216,7 @@ export function summarizeSteps(result: SteppedResult, unit: string): Metrics {
   metrics.details.referenceRate = reference?.offeredRate ?? null;
   metrics.details.halfSaturationRate = halfSaturation?.offeredRate ?? null;
   metrics.details.serverCpuAtCeiling = sustained?.serverCpuFraction ?? null;
+  metrics.details.cpuMicrosAtSustained = sustained?.cpuMicrosPerUnit ?? null;
   return metrics;
 }
 
