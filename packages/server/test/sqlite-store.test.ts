@@ -173,6 +173,26 @@ describe('SqliteStore', () => {
     );
   });
 
+  test('batch interval gathers later appends', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const store = await newStore(join(await temporaryDirectory(), 'confab.db'), { batchIntervalMs: 200 });
+    await store.append(message('room-1'));
+    const committedBefore = store.stats.transactionsCommitted;
+
+    // Three appends in three loop turns: without the interval the first would commit alone.
+    const pending = [store.append(message('room-1'))];
+    await new Promise((resolve) => setImmediate(resolve));
+    pending.push(store.append(message('room-2')));
+    await new Promise((resolve) => setImmediate(resolve));
+    pending.push(store.append(message('room-1')));
+    const results = await Promise.all(pending);
+
+    assert.equal(store.stats.transactionsCommitted - committedBefore, 1);
+    assert.deepEqual(
+      results.map((result) => result.event.seq),
+      [2, 1, 3],
+    );
+  });
+
   test('duplicates are not counted as appended', { timeout: TEST_TIMEOUT_MS }, async () => {
     const store = await newStore(':memory:');
 
@@ -313,6 +333,16 @@ describe('SqliteStore', () => {
           synchronous: 'full',
           logger: silentLogger,
           maxBatchSize: 0,
+        }),
+      RangeError,
+    );
+    assert.throws(
+      () =>
+        new SqliteStore({
+          path: ':memory:',
+          synchronous: 'full',
+          logger: silentLogger,
+          batchIntervalMs: -1,
         }),
       RangeError,
     );

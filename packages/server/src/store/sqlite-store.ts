@@ -44,6 +44,14 @@ import { SameThreadSink, WriterThread, type BatchSink } from './sqlite-writer-th
 /** How long a write waits for another connection's write lock before it fails, by default. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * The least time between the starts of two batches on a database file, by default, in milliseconds.
+ * Each commit costs about 250 µs of sync and 100 µs of CPU, measured with synchronous=full on the
+ * benchmark machine. Without a gap, light load commits every append alone and pays that per
+ * message. With it, commits stay under 500 a second and an append waits at most this long more.
+ */
+export const DEFAULT_BATCH_INTERVAL_MS = 2;
+
 /** The max number of appends written in one transaction, by default. */
 export const DEFAULT_MAX_BATCH_SIZE = 512;
 
@@ -60,6 +68,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Max number of appends written in one transaction. */
   maxBatchSize?: number;
+  /**
+   * Least time between the starts of two batches, in milliseconds. Defaults to
+   * `DEFAULT_BATCH_INTERVAL_MS` for a file and 0 for an in-memory database, which does not sync.
+   */
+  batchIntervalMs?: number;
 }
 
 /** Counters of the store's write path, for metrics and tests. */
@@ -105,6 +118,8 @@ export class SqliteStore implements MessageStore {
   private readonly logger: Logger;
   private readonly busyTimeoutMs: number;
   private readonly maxBatchSize: number;
+  private readonly batchIntervalMs: number;
+  private lastBatchStartedAtMs = Number.NEGATIVE_INFINITY;
 
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   private db: Database.Database | undefined;
@@ -115,7 +130,7 @@ export class SqliteStore implements MessageStore {
   private queue: PendingAppend[] = [];
   /** The batch being committed; the next one waits for it. */
   private writing: Promise<void> | undefined;
-  private flushHandle: NodeJS.Immediate | undefined;
+  private flushHandle: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private readonly flushCallback = (): void => {
     this.flushHandle = undefined;
     void this.flushBatch();
@@ -144,6 +159,11 @@ export class SqliteStore implements MessageStore {
     this.logger = options.logger;
     this.busyTimeoutMs = busyTimeoutMs;
     this.maxBatchSize = maxBatchSize;
+    const batchIntervalMs = options.batchIntervalMs ?? (isFilePath(options.path) ? DEFAULT_BATCH_INTERVAL_MS : 0);
+    if (!Number.isFinite(batchIntervalMs) || batchIntervalMs < 0) {
+      throw new RangeError(`Invalid batchIntervalMs ${batchIntervalMs}; use a number >= 0.`);
+    }
+    this.batchIntervalMs = batchIntervalMs;
   }
 
   get epoch(): string {
@@ -297,10 +317,7 @@ export class SqliteStore implements MessageStore {
 
     // Appends already accepted are written before the connection goes away; new ones are rejected
     // from here on because the state is closed.
-    if (this.flushHandle !== undefined) {
-      clearImmediate(this.flushHandle);
-      this.flushHandle = undefined;
-    }
+    this.cancelScheduledFlush();
     while (this.writing !== undefined || this.queue.length > 0) {
       await (this.writing ?? this.flushBatch());
     }
@@ -320,14 +337,29 @@ export class SqliteStore implements MessageStore {
   }
 
   /**
-   * Starts a batch at the end of this loop turn, unless one is committing: then the next batch
-   * starts when it is done. setImmediate, not a microtask: it runs after the I/O callbacks of the
-   * turn, so the sends of every socket that was readable in it join the same batch.
+   * Starts a batch at the end of this loop turn, or once the batch interval since the last start
+   * has passed, unless one is committing: then the next batch starts when it is done. setImmediate,
+   * not a microtask: it runs after the I/O callbacks of the turn, so the sends of every socket that
+   * was readable in it join the same batch.
    */
   private scheduleFlush(): void {
-    if (this.writing === undefined && this.flushHandle === undefined) {
-      this.flushHandle = setImmediate(this.flushCallback);
+    if (this.writing !== undefined || this.flushHandle !== undefined) {
+      return;
     }
+    const waitMs = this.lastBatchStartedAtMs + this.batchIntervalMs - performance.now();
+    this.flushHandle = waitMs >= 1 ? setTimeout(this.flushCallback, waitMs) : setImmediate(this.flushCallback);
+  }
+
+  private cancelScheduledFlush(): void {
+    if (this.flushHandle === undefined) {
+      return;
+    }
+    if ('refresh' in this.flushHandle) {
+      clearTimeout(this.flushHandle);
+    } else {
+      clearImmediate(this.flushHandle);
+    }
+    this.flushHandle = undefined;
   }
 
   /** Takes up to `maxBatchSize` queued appends, in call order, and commits them together. */
@@ -344,6 +376,7 @@ export class SqliteStore implements MessageStore {
       batch = this.queue.splice(0, this.maxBatchSize);
     }
 
+    this.lastBatchStartedAtMs = performance.now();
     this.writing = this.commit(batch).finally(() => {
       this.writing = undefined;
       if (this.queue.length > 0 && this.state !== 'closed') {

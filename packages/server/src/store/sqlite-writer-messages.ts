@@ -1,4 +1,4 @@
-import type { BatchAppend, BatchOutcome } from './sqlite-batch-writer.js';
+import type { BatchAppend } from './sqlite-batch-writer.js';
 
 /** The settings the writer thread starts with. */
 export interface WriterSettings {
@@ -7,11 +7,17 @@ export interface WriterSettings {
   busyTimeoutMs: number;
 }
 
-/** Main thread to writer thread. */
-export type WriterRequest = { type: 'write'; batch: BatchAppend[]; timestamp: number } | { type: 'close' };
+/**
+ * Main thread to writer thread. A batch travels as one JSON string: cloning a string is a copy,
+ * while the structured clone of hundreds of small objects costs the event loop more than the JSON.
+ */
+export type WriterRequest = { type: 'write'; batchJson: string; timestamp: number } | { type: 'close' };
+
+/** The batch inside a `write` request. */
+export type BatchJson = BatchAppend[];
 
 /** Writer thread to main thread: `ready` or `failed` once at start, then one reply per write. */
 export type WriterReply =
   | { type: 'ready' }
-  | { type: 'written'; outcomes: BatchOutcome[]; durationMs: number }
+  | { type: 'written'; outcomesJson: string; durationMs: number }
   | { type: 'failed'; message: string };

@@ -83,7 +83,7 @@ export class WriterThread implements BatchSink {
       this.pending = { resolve, reject };
       // A thread with a batch keeps the process alive until its reply arrives.
       worker.ref();
-      worker.postMessage({ type: 'write', batch, timestamp } satisfies WriterRequest);
+      worker.postMessage({ type: 'write', batchJson: JSON.stringify(batch), timestamp } satisfies WriterRequest);
     });
   }
 
@@ -136,7 +136,7 @@ export class WriterThread implements BatchSink {
         if (pending === undefined) {
           this.logger.error({ reply: reply.type }, 'the SQLite writer thread replied with no batch in flight');
         } else if (reply.type === 'written') {
-          pending.resolve({ outcomes: reply.outcomes, durationMs: reply.durationMs });
+          pending.resolve({ outcomes: JSON.parse(reply.outcomesJson) as BatchOutcome[], durationMs: reply.durationMs });
         } else {
           pending.reject(new Error(reply.type === 'failed' ? reply.message : `unexpected reply ${reply.type}`));
         }

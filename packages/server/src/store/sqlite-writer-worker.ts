@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 import { configureConnection, SqliteBatchWriter } from './sqlite-batch-writer.js';
-import type { WriterReply, WriterRequest, WriterSettings } from './sqlite-writer-messages.js';
+import type { BatchJson, WriterReply, WriterRequest, WriterSettings } from './sqlite-writer-messages.js';
 
 const port = parentPort;
 if (port === null) {
@@ -40,8 +40,9 @@ port.on('message', (request: WriterRequest) => {
   }
   try {
     const startedAtMs = performance.now();
-    const outcomes = writer.write(request.batch, request.timestamp);
-    reply({ type: 'written', outcomes, durationMs: performance.now() - startedAtMs });
+    const batch = JSON.parse(request.batchJson) as BatchJson;
+    const outcomes = writer.write(batch, request.timestamp);
+    reply({ type: 'written', outcomesJson: JSON.stringify(outcomes), durationMs: performance.now() - startedAtMs });
   } catch (error) {
     reply({ type: 'failed', message: describeError(error) });
   }
