@@ -85,11 +85,11 @@ export class Connection implements SubscriptionOwner, PeerSocketOwner {
   }
 
   sendEncoded(data: Buffer, kind: 'event' | 'typing' | 'presence', room: string): boolean {
-    const sent = this.peer.send(data, kind, room);
-    if (sent && kind === 'event') {
-      this.context.metrics.deliveries.inc();
-    }
-    return sent;
+    return this.peer.send(data, kind, room);
+  }
+
+  countDeliveries(count: number): void {
+    this.context.metrics.deliveries.inc(count);
   }
 
   bufferRecovered(rooms: string[]): void {

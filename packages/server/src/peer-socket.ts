@@ -37,15 +37,15 @@ export interface PeerSocketOwner {
 export type FrameKind = 'reply' | 'event' | 'typing' | 'presence';
 
 // Sockets with frames waiting, written out together once the current loop turn's I/O is handled.
-const socketsToFlush = new Set<PeerSocket>();
-let flushScheduled = false;
+// A socket is listed when its first frame is queued. One that closed in between has nothing left.
+let socketsToFlush: PeerSocket[] = [];
 
 function flushQueuedFrames(): void {
-  flushScheduled = false;
-  for (const peer of socketsToFlush) {
+  const peers = socketsToFlush;
+  socketsToFlush = [];
+  for (const peer of peers) {
     peer.flush();
   }
-  socketsToFlush.clear();
 }
 
 /**
@@ -129,11 +129,10 @@ export class PeerSocket implements HeartbeatPeer {
     this.queued.push(frame);
     this.queuedBytes += frame.length;
     if (this.queued.length === 1) {
-      socketsToFlush.add(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
+      if (socketsToFlush.length === 0) {
         setImmediate(flushQueuedFrames);
       }
+      socketsToFlush.push(this);
     }
     return true;
   }
@@ -182,7 +181,6 @@ export class PeerSocket implements HeartbeatPeer {
     this.slowTimer = undefined;
     this.queued = [];
     this.queuedBytes = 0;
-    socketsToFlush.delete(this);
   }
 
   ping(round: number): boolean {

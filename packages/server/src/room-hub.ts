@@ -13,6 +13,8 @@ export class RoomHub {
   constructor(
     private readonly broker: Broker,
     private readonly logger: Logger,
+    /** Told how many event frames each fan-out queued, for the deliveries metric. */
+    private readonly countDeliveries: (count: number) => void = () => {},
   ) {}
 
   get roomCount(): number {
@@ -62,9 +64,13 @@ export class RoomHub {
       return;
     }
     const encoded = encodeTextFrame(JSON.stringify({ type: 'event', event }));
+    let delivered = 0;
     for (const subscription of members) {
-      subscription.offer(event, encoded);
+      if (subscription.offer(event, encoded)) {
+        delivered++;
+      }
     }
+    this.countDeliveries(delivered);
   }
 
   /**

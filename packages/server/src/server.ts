@@ -48,7 +48,9 @@ export class ConfabServer {
     this.originPolicy = new OriginPolicy(config.allowedOrigins, isLoopback(config.host));
     this.staticFiles = config.webRoot === undefined ? undefined : new StaticFiles(config.webRoot);
 
-    const hub = new RoomHub(services.broker, logger.child({ component: 'room-hub' }));
+    const hub = new RoomHub(services.broker, logger.child({ component: 'room-hub' }), (count) =>
+      this.metrics.deliveries.inc(count),
+    );
     this.metrics = new ServerMetrics({
       connections: () => this.connections.size,
       rooms: () => hub.roomCount,

@@ -17,6 +17,8 @@ export interface SubscriptionOwner {
   sendEncoded(data: Buffer, kind: 'event' | 'typing' | 'presence', room: string): boolean;
   /** Resolves true once the peer's send buffer is low enough for more, false if it closed. */
   waitForDrain(): Promise<boolean>;
+  /** Adds events sent during catch-up to the delivery count. */
+  countDeliveries(count: number): void;
 }
 
 /**
@@ -62,23 +64,30 @@ export class Subscription {
     }
   }
 
-  /** Offers a live event, with its `event` frame as `encodeTextFrame` built it for every subscriber. */
-  offer(event: RoomEvent, encoded: Buffer): void {
+  /**
+   * Offers a live event, with its `event` frame as `encodeTextFrame` built it for every subscriber.
+   * Returns whether the frame was queued for the peer now.
+   */
+  offer(event: RoomEvent, encoded: Buffer): boolean {
     if (this.closed) {
-      return;
+      return false;
     }
-    this.knownHeadSeq = Math.max(this.knownHeadSeq, event.seq);
+    if (event.seq > this.knownHeadSeq) {
+      this.knownHeadSeq = event.seq;
+    }
     if (!this.started || event.seq < this.nextSeq) {
-      return;
+      return false;
     }
 
     if (event.seq === this.nextSeq && !this.catchingUp) {
       if (this.owner.sendEncoded(encoded, 'event', this.room)) {
         this.nextSeq++;
+        return true;
       }
-      return;
+      return false;
     }
     void this.catchUp();
+    return false;
   }
 
   close(): void {
@@ -141,6 +150,7 @@ export class Subscription {
       if (!this.owner.sendEncoded(encoded, 'event', this.room)) {
         return false;
       }
+      this.owner.countDeliveries(1);
       this.nextSeq++;
     }
     return true;

@@ -17,7 +17,7 @@ import {
   type AppendRequest,
   type MessageStore,
 } from '../src/store/message-store.js';
-import { SQLITE_SCHEMA_VERSION } from '../src/store/sqlite-migrations.js';
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../src/store/sqlite-migrations.js';
 import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite-store.js';
 import { describeStoreConformance } from './support/store-conformance.js';
 
@@ -278,6 +278,38 @@ describe('SqliteStore', () => {
       Array.from({ length: 200 }, (_, i) => i + 1),
     );
     assert.equal(first.epoch, second.epoch);
+  });
+
+  test('version 1 database migrates with its events', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const path = join(await temporaryDirectory(), 'confab.db');
+    const old = connect(path);
+    old.pragma('journal_mode = WAL');
+    SQLITE_MIGRATIONS[0]?.(old);
+    old.pragma('user_version = 1');
+    old
+      .prepare(
+        `INSERT INTO events (room, seq, id, kind, sender_id, sender_name, client_message_id, body, created_at)
+         VALUES ('room-1', 1, 'event-1', 'message', 'user-alice', 'Alice', 'key-1', '{"content":"kept"}', 1000)`,
+      )
+      .run();
+    old.close();
+
+    const store = await newStore(path);
+    const page = await store.range({ room: 'room-1', limit: 10 });
+    const again = await store.append(message('room-1', { clientMessageId: 'key-1' }));
+    const next = await store.append(message('room-1'));
+
+    assert.deepEqual(
+      page.events.map((event) => [event.seq, event.id, event.content]),
+      [[1, 'event-1', 'kept']],
+    );
+    assert.equal(again.duplicate, true);
+    assert.equal(again.event.id, 'event-1');
+    assert.equal(next.event.seq, 2);
+    const check = connect(path);
+    assert.equal(check.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
+    const indexes = check.prepare('SELECT name FROM pragma_index_list(?)').pluck().all('events');
+    assert.deepEqual([...indexes].sort(), ['events_idempotency_key', 'sqlite_autoindex_events_1']);
   });
 
   test('newer schema version is rejected', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -64,6 +64,18 @@ export function configureConnection(
   return journalMode;
 }
 
+/**
+ * WAL pages after which the writer checkpoints by itself, inside a commit. The checkpointer thread
+ * normally gets there first, so this only bounds the WAL (to about 200 MB) if that thread falls
+ * behind. SQLite's default of 1000 made one commit in every few hundred wait for a checkpoint.
+ */
+export const WRITER_WAL_AUTOCHECKPOINT_PAGES = 50_000;
+
+/** Sets the writer connection's checkpoint limit; see `WRITER_WAL_AUTOCHECKPOINT_PAGES`. */
+export function configureWriter(db: Database.Database): void {
+  db.pragma(`wal_autocheckpoint = ${WRITER_WAL_AUTOCHECKPOINT_PAGES}`);
+}
+
 /** Writes batches of appends to one connection, each batch in one transaction. */
 export class SqliteBatchWriter {
   private readonly insert: Database.Statement<InsertParameters>;

@@ -39,7 +39,7 @@ import {
   type EventRow,
 } from './sqlite-batch-writer.js';
 import { migrateSqliteSchema } from './sqlite-migrations.js';
-import { SameThreadSink, WriterThread, type BatchSink } from './sqlite-writer-thread.js';
+import { CheckpointThread, SameThreadSink, WriterThread, type BatchSink } from './sqlite-writer-thread.js';
 
 /** How long a write waits for another connection's write lock before it fails, by default. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -126,6 +126,7 @@ export class SqliteStore implements MessageStore {
   private db: Database.Database | undefined;
   private statements: ReturnType<typeof prepareStatements> | undefined;
   private sink: BatchSink | undefined;
+  private checkpointer: CheckpointThread | undefined;
   private epochValue: string | undefined;
 
   private queue: PendingAppend[] = [];
@@ -209,12 +210,13 @@ export class SqliteStore implements MessageStore {
       }
 
       if (isFilePath(this.path)) {
-        const thread = new WriterThread(
-          { path: this.path, synchronous: this.synchronous, busyTimeoutMs: this.busyTimeoutMs },
-          this.logger,
-        );
+        const settings = { path: this.path, synchronous: this.synchronous, busyTimeoutMs: this.busyTimeoutMs };
+        const thread = new WriterThread({ ...settings, role: 'writer' }, this.logger);
         await thread.start();
         this.sink = thread;
+        const checkpointer = new CheckpointThread(settings, this.logger);
+        await checkpointer.start();
+        this.checkpointer = checkpointer;
       } else {
         this.sink = new SameThreadSink(new SqliteBatchWriter(db));
       }
@@ -233,6 +235,8 @@ export class SqliteStore implements MessageStore {
         'opened the SQLite message store',
       );
     } catch (error) {
+      await this.sink?.close().catch(() => {});
+      this.sink = undefined;
       db?.close();
       if (this.state === 'opening') {
         this.state = 'new';
@@ -324,6 +328,8 @@ export class SqliteStore implements MessageStore {
     }
     await this.sink?.close();
     this.sink = undefined;
+    await this.checkpointer?.close();
+    this.checkpointer = undefined;
 
     if (this.db !== undefined) {
       try {

@@ -2,6 +2,8 @@ import type { BatchAppend } from './sqlite-batch-writer.js';
 
 /** The settings the writer thread starts with. */
 export interface WriterSettings {
+  /** `writer` commits batches; `checkpointer` copies the WAL back to the database file. */
+  role: 'writer' | 'checkpointer';
   path: string;
   synchronous: 'full' | 'normal';
   busyTimeoutMs: number;

@@ -171,3 +171,59 @@ export class WriterThread implements BatchSink {
     pending?.reject(error);
   }
 }
+
+/**
+ * The checkpointer thread of a database file: copies committed WAL pages back to the file every
+ * quarter second, at low priority, so that the writer's commits do not wait for checkpoints.
+ */
+export class CheckpointThread {
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly settings: Omit<WriterSettings, 'role'>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts the thread and waits until it has opened the database. */
+  start(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const worker = startWorker({ ...this.settings, role: 'checkpointer' });
+      let ready = false;
+      worker.on('message', (reply: WriterReply) => {
+        if (reply.type === 'ready') {
+          ready = true;
+          this.worker = worker;
+          worker.unref();
+          resolve();
+        } else if (reply.type === 'failed') {
+          if (!ready) {
+            reject(new Error(reply.message));
+            void worker.terminate();
+            return;
+          }
+          this.logger.warn({ error: reply.message }, 'a WAL checkpoint failed; the next one retries');
+        }
+      });
+      worker.on('error', (error) => {
+        this.logger.error({ err: error }, 'the SQLite checkpointer thread failed; the writer checkpoints by itself');
+        if (!ready) {
+          reject(error);
+        }
+      });
+      worker.on('exit', () => {
+        this.worker = undefined;
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined) {
+      return;
+    }
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref();
+    worker.postMessage({ type: 'close' } satisfies WriterRequest);
+    await exited;
+  }
+}

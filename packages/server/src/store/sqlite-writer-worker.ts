@@ -1,13 +1,15 @@
 /**
- * The SQLite writer thread. A commit, its sync and a WAL checkpoint that SQLite runs inside it can
- * take milliseconds. Here they block this thread, not the server's event loop. The main thread
- * sends one batch at a time and waits for its reply.
+ * The SQLite writer and checkpointer threads. A commit and its sync can take milliseconds, and a
+ * checkpoint tens of them. In these threads they block neither the server's event loop nor, for a
+ * checkpoint, the next commit. The main thread sends the writer one batch at a time and waits for
+ * its reply.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
-import { configureConnection, SqliteBatchWriter } from './sqlite-batch-writer.js';
+import { configureConnection, configureWriter, SqliteBatchWriter } from './sqlite-batch-writer.js';
 import type { BatchJson, WriterReply, WriterRequest, WriterSettings } from './sqlite-writer-messages.js';
 
 const port = parentPort;
@@ -16,37 +18,88 @@ if (port === null) {
 }
 const settings = workerData as WriterSettings;
 
-let db: Database.Database | undefined;
-let writer: SqliteBatchWriter | undefined;
-try {
-  db = new Database(settings.path, { timeout: settings.busyTimeoutMs });
-  configureConnection(db, settings.busyTimeoutMs, settings.synchronous);
-  writer = new SqliteBatchWriter(db);
-  reply({ type: 'ready' });
-} catch (error) {
-  db?.close();
-  reply({ type: 'failed', message: describeError(error) });
+/** How often the checkpointer copies committed WAL pages back to the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
+/**
+ * Nice value of the checkpointer thread. On Linux a nice value belongs to a thread, and
+ * setPriority(0) sets the calling one, so checkpoints yield the core to the event loop and the
+ * writer.
+ */
+const CHECKPOINTER_NICE = 10;
+
+if (settings.role === 'checkpointer') {
+  runCheckpointer();
+} else {
+  runWriter();
 }
 
-port.on('message', (request: WriterRequest) => {
-  if (request.type === 'close') {
-    db?.close();
-    port.close();
-    return;
-  }
-  if (writer === undefined) {
-    reply({ type: 'failed', message: 'the writer could not open the database' });
-    return;
-  }
+function runCheckpointer(): void {
   try {
-    const startedAtMs = performance.now();
-    const batch = JSON.parse(request.batchJson) as BatchJson;
-    const outcomes = writer.write(batch, request.timestamp);
-    reply({ type: 'written', outcomesJson: JSON.stringify(outcomes), durationMs: performance.now() - startedAtMs });
+    setPriority(0, CHECKPOINTER_NICE);
+  } catch {
+    // Not allowed here (a container may forbid it): checkpoints then run at normal priority.
+  }
+  let checkpointDb: Database.Database;
+  try {
+    checkpointDb = new Database(settings.path, { timeout: settings.busyTimeoutMs });
+    configureConnection(checkpointDb, settings.busyTimeoutMs, settings.synchronous);
   } catch (error) {
     reply({ type: 'failed', message: describeError(error) });
+    return;
   }
-});
+  // PASSIVE copies what it can without waiting for the writer or readers to finish (SQLite's
+  // documentation of PRAGMA wal_checkpoint).
+  const timer = setInterval(() => {
+    try {
+      checkpointDb.pragma('wal_checkpoint(PASSIVE)');
+    } catch (error) {
+      reply({ type: 'failed', message: describeError(error) });
+    }
+  }, CHECKPOINT_INTERVAL_MS);
+  reply({ type: 'ready' });
+  port?.on('message', (request: WriterRequest) => {
+    if (request.type === 'close') {
+      clearInterval(timer);
+      checkpointDb.close();
+      port.close();
+    }
+  });
+}
+
+function runWriter(): void {
+  let db: Database.Database | undefined;
+  let writer: SqliteBatchWriter | undefined;
+  try {
+    db = new Database(settings.path, { timeout: settings.busyTimeoutMs });
+    configureConnection(db, settings.busyTimeoutMs, settings.synchronous);
+    configureWriter(db);
+    writer = new SqliteBatchWriter(db);
+    reply({ type: 'ready' });
+  } catch (error) {
+    db?.close();
+    reply({ type: 'failed', message: describeError(error) });
+  }
+
+  port?.on('message', (request: WriterRequest) => {
+    if (request.type === 'close') {
+      db?.close();
+      port.close();
+      return;
+    }
+    if (writer === undefined) {
+      reply({ type: 'failed', message: 'the writer could not open the database' });
+      return;
+    }
+    try {
+      const startedAtMs = performance.now();
+      const batch = JSON.parse(request.batchJson) as BatchJson;
+      const outcomes = writer.write(batch, request.timestamp);
+      reply({ type: 'written', outcomesJson: JSON.stringify(outcomes), durationMs: performance.now() - startedAtMs });
+    } catch (error) {
+      reply({ type: 'failed', message: describeError(error) });
+    }
+  });
+}
 
 function reply(message: WriterReply): void {
   port?.postMessage(message);
