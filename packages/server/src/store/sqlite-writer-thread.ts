@@ -49,6 +49,18 @@ function startWorker(settings: WriterSettings): Worker {
   return new Worker(bootstrap, { eval: true, workerData: settings });
 }
 
+/** Asks a writer or checkpointer thread to close its database and waits until it has exited. */
+async function closeWorker(worker: Worker | undefined): Promise<void> {
+  if (worker === undefined) {
+    return;
+  }
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  // An unreferenced thread would let the process exit before this wait ends.
+  worker.ref();
+  worker.postMessage({ type: 'close' } satisfies WriterRequest);
+  await exited;
+}
+
 interface PendingWrite {
   resolve(batch: WrittenBatch): void;
   reject(error: Error): void;
@@ -90,13 +102,7 @@ export class WriterThread implements BatchSink {
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker ?? (await this.starting?.catch(() => undefined));
-    if (worker === undefined) {
-      return;
-    }
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.ref();
-    worker.postMessage({ type: 'close' } satisfies WriterRequest);
-    await exited;
+    await closeWorker(worker);
   }
 
   private ensureWorker(): Promise<Worker> {
@@ -217,13 +223,6 @@ export class CheckpointThread {
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (worker === undefined) {
-      return;
-    }
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.ref();
-    worker.postMessage({ type: 'close' } satisfies WriterRequest);
-    await exited;
+    await closeWorker(this.worker);
   }
 }
