@@ -10,6 +10,7 @@ import {
 } from '../workloads/stepped-rate.js';
 import type { ExtraColumn, Metrics, Workload } from '../workloads/workload.js';
 import type { GoalCheck } from './goals.js';
+import { limitLines } from './limits.js';
 import type { MachineInfo } from './machine-info.js';
 import { formatValue, type Panel } from './svg-chart.js';
 
@@ -66,6 +67,7 @@ export function renderMarkdown(input: ReportInput): string {
     lines.push(`| ${goal.goal} | ${goal.status} | ${goal.measured} | ${goal.caveat} |`);
   }
   lines.push('');
+  lines.push(...limitLines(goals));
 
   lines.push('## Method', '');
   lines.push(...methodLines(options), '');
