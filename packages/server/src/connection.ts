@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 
 import {
   CLOSE_CODES,
@@ -15,8 +16,6 @@ import {
   type ServerFrame,
   type TypingRequestFrame,
 } from '@confab/protocol';
-import type { Duplex } from 'node:stream';
-
 import type { RawData, WebSocket } from 'ws';
 
 import type { AuthenticatedUser } from './authenticator.js';
