@@ -193,6 +193,30 @@ describe('SqliteStore', () => {
     );
   });
 
+  test('writer thread restarts after it dies', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const store = await newStore(join(await temporaryDirectory(), 'confab.db'));
+    const first = await store.append(message('room-1'));
+    // Fault injection: the test reaches into the store for its writer thread and stops it.
+    const sink = (store as unknown as { sink: { worker: { terminate(): Promise<number> } } }).sink;
+
+    const request = message('room-1');
+    const inFlight = store.append(request);
+    await sink.worker.terminate();
+    const outcome = await inFlight.then(
+      (result) => result,
+      (error: unknown) => error,
+    );
+    const retried = await store.append(request);
+    const next = await store.append(message('room-1'));
+
+    assert.equal(first.event.seq, 1);
+    if (outcome instanceof Error) {
+      assert.equal(outcome.name, 'StoreUnavailableError');
+    }
+    assert.equal(retried.event.seq, 2, 'the retry is stored once, right after the first');
+    assert.equal(next.event.seq, 3);
+  });
+
   test('duplicates are not counted as appended', { timeout: TEST_TIMEOUT_MS }, async () => {
     const store = await newStore(':memory:');
 
