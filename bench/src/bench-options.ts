@@ -78,11 +78,13 @@ export interface BenchOptions {
 const USAGE = `Usage: npm run bench -- [options]
 
   --quick              small counts, one repetition, about a minute; results go to bench-results/ only
-  --workloads W1,W3    run only these workloads (default: all)
-  --targets raw-ws,... run only these targets (default: all)
+  --workloads W1,W3    run only these workloads, W1 to W8 (default: all)
+  --targets raw-ws,... run only these targets (default: all): raw-ws, socket.io, confab-memory,
+                       confab-sqlite-full, confab-sqlite-normal, confab-postgres, confab-2-nodes-redis
   --load-workers N     load-generator processes (default: 1)
   --repetitions N      repetitions of each workload and target (default: 3, quick: 1)
-  --docs / --no-docs   write docs/benchmarks.md (default: on for a full run, off for --quick)
+  --docs / --no-docs   write docs/benchmarks.md (default: on only for a whole full run: off for --quick
+                       and for a run narrowed by --workloads, --targets or --repetitions)
   --cpu-prof DIR       write a V8 CPU profile of every server process into DIR
   --report-from FILE   render the Markdown and SVG again from a results file in bench-results/, without running
   --help               print this text`;
@@ -153,7 +155,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     workloads,
     targets,
     loadWorkers,
-    writeDocs: writeDocs ?? !quick,
+    writeDocs: writeDocs ?? (!quick && workloads.length === 0 && targets.length === 0 && repetitions === undefined),
     docsFlag: writeDocs,
     deadlineMs: quick ? 5 * 60_000 : 120 * 60_000,
     cpuProfileDirectory,

@@ -67,7 +67,9 @@ export function renderMarkdown(input: ReportInput): string {
     lines.push(`| ${goal.goal} | ${goal.status} | ${goal.measured} | ${goal.caveat} |`);
   }
   lines.push('');
-  lines.push(...limitLines(goals));
+  if (!quick) {
+    lines.push(...limitLines(goals, suite.outcomes));
+  }
 
   lines.push('## Method', '');
   lines.push(...methodLines(options), '');
@@ -123,7 +125,7 @@ function methodLines(options: BenchOptions): string[] {
       "machine, or with the process's own GC and compiler threads, which share its single pinned core.",
     quick
       ? '- **Quick mode**: counts are scaled down (for example 100 members instead of 1,000, 500 connections instead of 5,000) and each run is done once.'
-      : `- Each workload and target runs ${scale.repetitions} times; tables show the median of each figure.`,
+      : `- Each workload and target runs ${scale.repetitions} times; tables show the median of each figure, and a flag (LG-bound, saturated, contended) when any repetition raised it, so one row can carry flags of different repetitions.`,
   ];
 }
 
@@ -232,6 +234,14 @@ function formatDetail(metrics: Metrics, column: ExtraColumn): string {
   const value = metrics.details[column.key];
   if (value === null || value === undefined) {
     return 'n/a';
+  }
+  // Medians of separate details can come from different repetitions: a rate of 0 with a p99 from
+  // a repetition that had one would read as a contradiction.
+  if (column.onlyWhenPositive !== undefined) {
+    const condition = metrics.details[column.onlyWhenPositive];
+    if (typeof condition !== 'number' || condition <= 0) {
+      return 'n/a';
+    }
   }
   if (typeof value !== 'number') {
     return escapeCell(String(value));

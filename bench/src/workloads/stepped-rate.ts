@@ -217,6 +217,7 @@ export function summarizeSteps(result: SteppedResult, unit: string): Metrics {
   metrics.details.halfSaturationRate = halfSaturation?.offeredRate ?? null;
   metrics.details.serverCpuAtCeiling = sustained?.serverCpuFraction ?? null;
   metrics.details.cpuMicrosAtSustained = sustained?.cpuMicrosPerUnit ?? null;
+  metrics.details.sustainedRate = sustained?.offeredRate ?? null;
   return metrics;
 }
 

@@ -84,6 +84,8 @@ export interface ExtraColumn {
   key: string;
   label: string;
   format: 'count' | 'bytes' | 'ms' | 'percent' | 'text';
+  /** Another detail that must be a positive number for this one to mean anything; else n/a. */
+  onlyWhenPositive?: string;
 }
 
 /** A workload that cannot run on a target here, with the reason; it is reported, not failed. */
