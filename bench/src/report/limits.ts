@@ -25,8 +25,8 @@ const LIMITS: Limit[] = [
       'with no server around it measured about 25 µs of CPU per row at 20 rows per commit, and about 300 µs more ' +
       'per commit, a quarter of it in the sync. The event loop spends about 25 µs per send ' +
       '(decode, checks, acknowledgement, event frame, one write). The suite pins the server to one core, which the ' +
-      'event loop, the writer thread and the checkpointer share, so 20,000 sends/s need about one whole core: the ' +
-      'ceiling is near 20,000/s, and p99 stays under 10 ms only while the core is at most about half busy. Meeting ' +
+      'event loop, the writer thread and the checkpointer share. 20,000 sends/s therefore need about one whole core, ' +
+      'so the ceiling is near 20,000/s, and p99 stays under 10 ms only while the core is at most about half busy. Meeting ' +
       'the goal needs a second core for the writer, or a log that appends rows without rewriting pages.',
   },
   {
@@ -58,8 +58,8 @@ const LIMITS: Limit[] = [
     matches: (goal) => goal.startsWith('W1:') && (goal.includes('within 1.1×') || goal.includes("at most Socket.IO's")),
     title: 'Fan-out CPU at the reference rate (W1)',
     text: () =>
-      'At 40 msg/s the events arrive 25 ms apart, so each one goes to its 1,000 members alone: Confab makes as many ' +
-      'socket writes as the raw relay, and the writes take about two thirds of the server\'s busy time in both. The ' +
+      'At 40 msg/s the events arrive 25 ms apart, so each one goes to its 1,000 members alone. Confab then makes as ' +
+      'many socket writes as the raw relay, and the writes take about two thirds of the server\'s busy time in both. The ' +
       'rest of Confab\'s cost is per member: the queue of each socket, the subscription\'s seq check, and an event ' +
       'frame about 2.5 times the relay\'s (room, seq, id, sender, timestamp and client message id around the same ' +
       'content). Under load the per-socket queue joins the events of a loop turn into one write, and Confab then ' +
