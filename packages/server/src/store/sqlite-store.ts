@@ -96,7 +96,7 @@ interface PendingAppend {
  * A `MessageStore` on one SQLite file. Appends are written in batches, one transaction each (group
  * commit), so a burst of messages pays for one sync, not one per message. A database file is
  * written by a worker thread with a connection of its own, one batch at a time. The appends that
- * arrive while a batch commits form the next one. The event loop never waits for a sync or a
+ * arrive while a batch commits form the next one, and the event loop waits for no sync and no
  * checkpoint. Reads use the main thread's connection, which WAL mode lets run beside the writer.
  * An in-memory database, which only one connection can see, is written in the main thread.
  *
@@ -507,7 +507,7 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-/** The append as the writer takes it, with the kind's payload encoded for the `body` column. */
+/** Converts an append to the writer's form, encoding the kind's payload for the `body` column. */
 function toBatchAppend(request: AppendRequest): BatchAppend {
   return {
     room: request.room,

@@ -110,7 +110,7 @@ export class WriterThread implements BatchSink {
       return Promise.resolve(this.worker);
     }
     if (this.closed) {
-      return Promise.reject(new Error('the writer thread is closed'));
+      return Promise.reject(new Error('failed to write: the SQLite writer thread is closed'));
     }
     this.starting ??= this.spawn().finally(() => {
       this.starting = undefined;
@@ -207,7 +207,7 @@ export class CheckpointThread {
             void worker.terminate();
             return;
           }
-          this.logger.warn({ error: reply.message }, 'a WAL checkpoint failed; the next one retries');
+          this.logger.warn({ error: reply.message }, 'WAL checkpoint failed; the next one runs in 250 ms');
         }
       });
       worker.on('error', (error) => {

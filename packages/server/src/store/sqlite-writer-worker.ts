@@ -87,7 +87,7 @@ function runWriter(): void {
       return;
     }
     if (writer === undefined) {
-      reply({ type: 'failed', message: 'the writer could not open the database' });
+      reply({ type: 'failed', message: `failed to write: the writer thread could not open ${settings.path}` });
       return;
     }
     try {

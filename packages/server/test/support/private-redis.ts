@@ -81,7 +81,7 @@ export class PrivateRedis {
 }
 
 /** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
-/** Whether a server can listen on `port` of 127.0.0.1 right now. */
+/** Returns whether a server can listen on `port` of 127.0.0.1 right now. */
 export async function canListen(port: number): Promise<boolean> {
   const server = createServer();
   server.listen(port, '127.0.0.1');
